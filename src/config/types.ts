@@ -1,0 +1,89 @@
+/**
+ * The normalized configuration the rest of the gateway consumes.
+ * `config/load.ts` turns a LiteLLM-style config.yaml into this shape; nothing downstream reads YAML.
+ */
+export type UpstreamTransportKind = 'http' | 'sse' | 'stdio';
+export type PrefixMode = 'always' | 'conditional' | 'never';
+
+export type StaticAuthType = 'api_key' | 'bearer_token' | 'basic' | 'authorization' | 'token';
+
+export type AuthConfig =
+  | { type: 'none' }
+  | { type: StaticAuthType; value: string }
+  | {
+      type: 'oauth2';
+      flow: 'client_credentials';
+      clientId: string;
+      clientSecret: string;
+      /** Absent: discovered from the upstream's protected-resource and authorization-server metadata. */
+      tokenUrl?: string;
+      scopes: string[];
+      audience?: string;
+      tokenEndpointAuthMethod: 'client_secret_post' | 'client_secret_basic';
+    }
+  | {
+      type: 'aws_sigv4';
+      region: string;
+      service: string;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+      sessionToken?: string;
+      roleName?: string;
+      sessionName?: string;
+    };
+
+export interface ServerConfig {
+  /** The key under `mcp_servers`; used in URLs (`/mcp/{name}`) and as the default name prefix. */
+  name: string;
+  alias?: string;
+  description?: string;
+  transport: UpstreamTransportKind;
+  url?: string;
+  command?: string;
+  args: string[];
+  /** Environment for a stdio child, `os.environ/` references already resolved. */
+  env: Record<string, string>;
+  auth: AuthConfig;
+  /** Per-request timeout towards this upstream, in milliseconds (config: `timeout`, seconds). */
+  timeoutMs: number;
+  accessGroups: string[];
+  allowedTools?: string[];
+  disallowedTools?: string[];
+  /** Client header names copied to this upstream. */
+  extraHeaders: string[];
+  /** Headers always sent to this upstream (values resolved). */
+  staticHeaders: Record<string, string>;
+  toolNameToDisplayName: Record<string, string>;
+  toolNameToDescription: Record<string, string>;
+  prefixMode?: PrefixMode;
+  instructions?: string;
+}
+
+export interface GatewaySettings {
+  /** Idle downstream sessions are expired after this long. */
+  sessionTtlMs: number;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+  /** Browser origins allowed to call the MCP endpoints (requests without Origin are always allowed). */
+  allowedOrigins: string[];
+  toolPrefixSeparator: string;
+  maxToolNameLength: number;
+  prefixMode: PrefixMode;
+  /** Budget for one upstream listing during aggregation. */
+  listingTimeoutMs: number;
+  /** Catalog entries are re-listed after this long even without list_changed. */
+  catalogTtlMs: number;
+  /** Key for cursors and requestState; generated per process when absent (set it for several replicas). */
+  stateSecret?: string;
+}
+
+export interface GatewayConfig {
+  /** Absolute path of the file this came from (for messages). */
+  file: string;
+  masterKey?: string;
+  /** In config order. */
+  servers: ServerConfig[];
+  settings: GatewaySettings;
+  /** Non-fatal findings (unknown keys, ...), printed at start. */
+  warnings: string[];
+}
