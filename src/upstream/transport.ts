@@ -57,3 +57,10 @@ export class UpstreamError extends Error {
     this.name = 'UpstreamError';
   }
 }
+
+/** The slice of a pino logger the transports use; a pino `Logger` satisfies it. */
+export interface TransportLog {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}

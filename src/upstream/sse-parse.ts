@@ -1,0 +1,43 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+/** One event stream can't hold more than this in a single unfinished event (same cap as the SDK's stdio buffer). */
+const MAX_EVENT_BYTES = 10 * 1024 * 1024;
+
+export interface SseSink {
+  onEvent(event: EventSourceMessage): void;
+  onRetry?(ms: number): void;
+}
+
+/**
+ * Feeds an HTTP body carrying `text/event-stream` to `sink` as events arrive; resolves when the body ends.
+ * An exception thrown by the sink stops reading (the body is destroyed) and rejects.
+ */
+export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink): Promise<void> {
+  let overflow: Error | undefined;
+  const parser = createParser({
+    onEvent: (event) => sink.onEvent(event),
+    onRetry: sink.onRetry ? (ms) => sink.onRetry!(ms) : undefined,
+    maxBufferSize: MAX_EVENT_BYTES,
+    onError: (err) => {
+      // Unknown fields are legal SSE and ignored; only an oversized event ends the stream.
+      if (err.type === 'max-buffer-size-exceeded') overflow = err;
+    },
+  });
+  // undici bodies ignore setEncoding; a streaming decoder keeps multi-byte characters split across chunks whole.
+  const decoder = new TextDecoder();
+  for await (const chunk of body) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
+    if (overflow) throw overflow;
+  }
+}
+
+/**
+ * Parses the data of one SSE `message` event and hands each JSON-RPC message to `deliver`.
+ * Empty data is a priming event (an id for resumption, no message) and is skipped.
+ */
+export function deliverJson(text: string, deliver: (msg: unknown) => void): void {
+  if (text.length === 0) return;
+  const value: unknown = JSON.parse(text);
+  if (Array.isArray(value)) for (const item of value) deliver(item);
+  else deliver(value);
+}

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Credentials, OutboundRequest } from '../../src/upstream/credentials/types.js';
+import { NO_CREDENTIALS } from '../../src/upstream/credentials/types.js';
+import { StreamableHttpTransport } from '../../src/upstream/http.js';
+import { UpstreamError } from '../../src/upstream/transport.js';
+import { freePort, startEverything, type RunningEverything } from '../fixtures/everything.js';
+import { startHeaderRecorder, type HeaderRecorder } from '../fixtures/header-recorder.js';
+import { TinyRpc, firstText, toolNames, waitFor } from './tiny-rpc.js';
+
+const SECRET = 'tok-0123456789-very-secret';
+
+function http(url: string, credentials: Credentials = NO_CREDENTIALS, serverName = 'github') {
+  return new StreamableHttpTransport({ url, credentials, serverName, timeoutMs: 10_000 });
+}
+
+/** Adds a bearer token and remembers what it was asked to sign. */
+function bearer(token: () => string): Credentials & { seen: OutboundRequest[] } {
+  const seen: OutboundRequest[] = [];
+  return {
+    seen,
+    apply(req) {
+      seen.push({ ...req, headers: { ...req.headers } });
+      req.headers.authorization = `Bearer ${token()}`;
+    },
+  };
+}
+
+describe('StreamableHttpTransport against server-everything', () => {
+  let everything: RunningEverything;
+  before(async () => {
+    everything = await startEverything('streamableHttp');
+  });
+  after(() => everything.stop());
+
+  test('initialize, tools/list, tools/call echo', async () => {
+    const transport = http(everything.url);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    const init = await rpc.handshake();
+    assert.equal(init.protocolVersion, '2025-11-25');
+    assert.ok(transport.session, 'the upstream assigned a session id');
+    assert.ok(toolNames(await rpc.request('tools/list')).includes('echo'));
+    assert.equal(firstText(await rpc.request('tools/call', { name: 'echo', arguments: { message: 'hi' } })), 'Echo: hi');
+    await transport.close();
+    await transport.close();
+  });
+});
+
+describe('StreamableHttpTransport on the wire (header recorder)', () => {
+  let recorder: HeaderRecorder;
+  before(async () => {
+    recorder = await startHeaderRecorder();
+  });
+  after(() => recorder.stop());
+
+  test('credentials, session and version headers on POST, GET and DELETE; per-request headers win', async () => {
+    recorder.requests.length = 0;
+    const creds = bearer(() => SECRET);
+    const transport = http(recorder.url, creds);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    const sid = transport.session;
+    assert.ok(sid);
+    const echoed = await rpc.request('tools/call', { name: 'echo', arguments: { message: 'hi' } }, { headers: { Authorization: 'Bearer per-request' } });
+    assert.deepEqual(JSON.parse(firstText(echoed)), { message: 'hi' });
+
+    transport.openEventStream();
+    await waitFor(() => recorder.openStreams() === 1, 'the GET stream');
+    recorder.push({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    await waitFor(() => rpc.others.some((m) => m.method === 'notifications/tools/list_changed'), 'the pushed notification');
+    await transport.close();
+
+    const [init, initialized, call] = recorder.requests.filter((r) => r.method === 'POST');
+    assert.equal(init.headers.authorization, `Bearer ${SECRET}`);
+    assert.equal(init.headers['content-type'], 'application/json');
+    assert.equal(init.headers.accept, 'application/json, text/event-stream');
+    assert.equal(init.headers['mcp-session-id'], undefined);
+    assert.equal(init.headers['mcp-protocol-version'], undefined);
+    for (const r of [initialized, call]) {
+      assert.equal(r.headers['mcp-session-id'], sid);
+      assert.equal(r.headers['mcp-protocol-version'], '2025-11-25');
+    }
+    assert.equal(initialized.headers.authorization, `Bearer ${SECRET}`);
+    assert.equal(call.headers.authorization, 'Bearer per-request');
+
+    const get = recorder.requests.find((r) => r.method === 'GET');
+    assert.ok(get, 'a GET stream was opened');
+    assert.equal(get.headers.authorization, `Bearer ${SECRET}`);
+    assert.equal(get.headers.accept, 'text/event-stream');
+    assert.equal(get.headers['mcp-session-id'], sid);
+    const del = recorder.requests.find((r) => r.method === 'DELETE');
+    assert.ok(del, 'close() deleted the session');
+    assert.equal(del.headers.authorization, `Bearer ${SECRET}`);
+    assert.equal(del.headers['mcp-session-id'], sid);
+
+    // Signers see the exact bytes that went out.
+    const signedPosts = creds.seen.filter((r) => r.method === 'POST');
+    assert.deepEqual(signedPosts.map((r) => r.body), recorder.requests.filter((r) => r.method === 'POST').map((r) => r.body));
+    assert.deepEqual(creds.seen.map((r) => r.method), ['POST', 'POST', 'POST', 'GET', 'DELETE']);
+  });
+
+  test('the GET stream reconnects after a drop, with last-event-id', async () => {
+    recorder.requests.length = 0;
+    const transport = http(recorder.url);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    transport.openEventStream();
+    await waitFor(() => recorder.openStreams() === 1, 'the GET stream');
+    recorder.push({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'one' } });
+    await waitFor(() => rpc.others.length === 1, 'the first event');
+    recorder.dropStreams();
+    await waitFor(() => recorder.requests.filter((r) => r.method === 'GET').length === 2, 'a reconnect');
+    const reconnect = recorder.requests.filter((r) => r.method === 'GET')[1];
+    assert.match(String(reconnect.headers['last-event-id']), /^\d+$/);
+    await transport.close();
+  });
+
+  test('a JSON-RPC error answer is dispatched, not thrown', async () => {
+    const transport = http(recorder.url);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    await assert.rejects(rpc.request('nope/nothing'), /Method not found/);
+    await transport.close();
+  });
+
+  test('404 for our session is session-lost; a new initialize starts over', async () => {
+    const transport = http(recorder.url);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    recorder.forgetSessions();
+    await assert.rejects(rpc.request('tools/list'), (err: unknown) => {
+      assert.ok(err instanceof UpstreamError);
+      assert.equal(err.failure, 'session-lost');
+      assert.equal(err.status, 404);
+      assert.match(err.message, /"github"/);
+      return true;
+    });
+    assert.equal(transport.session, undefined);
+    await rpc.handshake();
+    assert.ok(toolNames(await rpc.request('tools/list')).includes('echo'));
+    await transport.close();
+  });
+
+  test('other non-2xx answers are http-status with the status and a short body', async () => {
+    const transport = http(recorder.url.replace('/mcp', '/elsewhere'));
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await assert.rejects(rpc.request('initialize'), (err: unknown) => {
+      assert.ok(err instanceof UpstreamError);
+      assert.equal(err.failure, 'http-status');
+      assert.equal(err.status, 404);
+      assert.match(err.message, /HTTP 404/);
+      return true;
+    });
+    await transport.close();
+  });
+
+  test('an already aborted signal rejects with its reason', async () => {
+    const transport = http(recorder.url);
+    const reason = new Error('caller gave up');
+    await assert.rejects(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }, { signal: AbortSignal.abort(reason) }), reason);
+    await transport.close();
+  });
+});
+
+describe('StreamableHttpTransport SSE replies', () => {
+  let recorder: HeaderRecorder;
+  before(async () => {
+    recorder = await startHeaderRecorder({ respondWith: 'sse' });
+  });
+  after(() => recorder.stop());
+
+  test('answers streamed as events (after a priming event) are dispatched', async () => {
+    const transport = http(recorder.url);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    assert.ok(transport.session);
+    const echoed = await rpc.request('tools/call', { name: 'echo', arguments: { message: 'streamed' } });
+    assert.deepEqual(JSON.parse(firstText(echoed)), { message: 'streamed' });
+    await transport.close();
+  });
+});
+
+describe('StreamableHttpTransport 401 handling', () => {
+  let recorder: HeaderRecorder;
+  before(async () => {
+    recorder = await startHeaderRecorder({ authorize: (h) => h.authorization === 'Bearer fresh' });
+  });
+  after(() => recorder.stop());
+
+  test('401 → refresh once → the same request is retried', async () => {
+    recorder.requests.length = 0;
+    let token = 'stale';
+    let refreshes = 0;
+    const creds: Credentials = {
+      apply(req) {
+        req.headers.authorization = `Bearer ${token}`;
+      },
+      async refresh() {
+        refreshes++;
+        token = 'fresh';
+        return true;
+      },
+    };
+    const transport = http(recorder.url, creds);
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    assert.equal(refreshes, 1);
+    const posts = recorder.requests.filter((r) => r.method === 'POST');
+    assert.deepEqual(posts.map((r) => r.headers.authorization), ['Bearer stale', 'Bearer fresh', 'Bearer fresh']);
+    assert.equal(posts[0].body, posts[1].body);
+    await transport.close();
+  });
+
+  test('401 after a refresh that cannot help is unauthorized, tried once', async () => {
+    recorder.requests.length = 0;
+    let refreshes = 0;
+    const creds: Credentials = {
+      apply(req) {
+        req.headers.authorization = `Bearer ${SECRET}`;
+      },
+      async refresh() {
+        refreshes++;
+        return true;
+      },
+    };
+    const transport = http(recorder.url, creds);
+    await assert.rejects(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }), (err: unknown) => {
+      assert.ok(err instanceof UpstreamError);
+      assert.equal(err.failure, 'unauthorized');
+      assert.equal(err.status, 401);
+      assert.doesNotMatch(err.message, new RegExp(SECRET));
+      return true;
+    });
+    assert.equal(refreshes, 1);
+    assert.equal(recorder.requests.length, 2);
+    await transport.close();
+  });
+});
+
+test('a dead port is unreachable, naming the server and the cause but no secret', async () => {
+  const port = await freePort();
+  const transport = http(`http://127.0.0.1:${port}/mcp`, bearer(() => SECRET), 'github');
+  await assert.rejects(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }), (err: unknown) => {
+    assert.ok(err instanceof UpstreamError);
+    assert.equal(err.failure, 'unreachable');
+    assert.match(err.message, /^upstream "github" unreachable: .*ECONNREFUSED/);
+    assert.ok(!err.message.includes(SECRET));
+    return true;
+  });
+  await transport.close();
+});
