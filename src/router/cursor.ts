@@ -73,7 +73,8 @@ export function createCursorCodec(secret: Buffer | string, options: CursorCodecO
     decode(cursor, expectedV) {
       if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_CHARS || !BASE64URL.test(cursor)) throw invalid('malformed');
       const raw = Buffer.from(cursor, 'base64url');
-      if (raw.length <= MAC_BYTES) throw invalid('malformed');
+      // Canonical encoding only, so no two strings (differing in unused trailing bits) are one cursor.
+      if (raw.length <= MAC_BYTES || raw.toString('base64url') !== cursor) throw invalid('malformed');
       const payload = raw.subarray(0, raw.length - MAC_BYTES);
       if (!timingSafeEqual(raw.subarray(raw.length - MAC_BYTES), mac(payload))) throw invalid('tampered');
 
