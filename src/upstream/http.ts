@@ -40,7 +40,7 @@ interface RequestSpec {
   headersTimeout?: number;
 }
 
-const NOOP_HANDLERS: TransportHandlers = { onmessage() {}, onclose() {} };
+export const NOOP_HANDLERS: TransportHandlers = { onmessage() {}, onclose() {} };
 const POST_ACCEPT = 'application/json, text/event-stream';
 const STATUS_BODY_CHARS = 200;
 const DELETE_TIMEOUT_MS = 5_000;
@@ -160,7 +160,7 @@ export function causeOf(err: unknown): string {
   return err instanceof Error ? err.message || err.name : String(err);
 }
 
-function isOk(status: number): boolean {
+export function isOk(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
