@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { GatewaySettings } from './types.js';
+import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
+import type { IssueList } from './issues.js';
+import { PREFIX_MODES } from './server-fields.js';
+
+const MIB = 1024 * 1024;
+
+/** SEP-986 tool-name characters; a separator outside them would make every prefixed name invalid. */
+const SEPARATOR = /^[A-Za-z0-9_.-]{1,8}$/;
+const SEPARATOR_RULE = 'must be 1-8 characters from A-Z a-z 0-9 _ . -';
+
+function settingsFields(env: Env) {
+  return {
+    session_ttl_seconds: positiveSeconds,
+    max_body_bytes: z.number().int('must be a whole number of bytes').positive('must be greater than 0'),
+    allowed_origins: z.array(z.string()),
+    tool_prefix_separator: z.string().regex(SEPARATOR, SEPARATOR_RULE),
+    max_tool_name_length: z.number().int('must be a whole number').min(1, 'must be between 1 and 128').max(128, 'must be between 1 and 128'),
+    prefix_mode: z.enum(PREFIX_MODES),
+    listing_timeout_seconds: positiveSeconds,
+    catalog_ttl_seconds: z.number().min(0, 'must be 0 or more seconds'),
+    state_secret: resolvable(env).pipe(z.string().min(32, 'must be at least 32 characters')),
+  };
+}
+
+/** `toolgate_settings:` — Toolgate's own section; LiteLLM ignores unknown top-level sections. */
+export function parseSettings(raw: unknown, env: Env, issues: IssueList): GatewaySettings {
+  const at = ['toolgate_settings'];
+  let section: Record<string, unknown> = {};
+  if (raw !== undefined && raw !== null) {
+    if (isMapping(raw)) section = raw;
+    else issues.error(at, 'expected a mapping of settings');
+  }
+  const fields = settingsFields(env);
+  warnUnknownKeys(section, Object.keys(fields), () => false, at, issues);
+  const f = parseFields(fields, section, at, issues);
+
+  for (const [i, origin] of (f.allowed_origins ?? []).entries()) {
+    if (!isOrigin(origin)) issues.error([...at, 'allowed_origins', i], `${JSON.stringify(origin)} is not an origin; write scheme://host[:port], e.g. https://app.example.com`);
+  }
+
+  return {
+    sessionTtlMs: (f.session_ttl_seconds ?? 1800) * 1000,
+    maxBodyBytes: f.max_body_bytes ?? 4 * MIB,
+    allowedOrigins: f.allowed_origins ?? [],
+    toolPrefixSeparator: f.tool_prefix_separator ?? separatorFromEnv(env, issues),
+    maxToolNameLength: f.max_tool_name_length ?? 64,
+    prefixMode: f.prefix_mode ?? 'always',
+    listingTimeoutMs: (f.listing_timeout_seconds ?? 10) * 1000,
+    catalogTtlMs: (f.catalog_ttl_seconds ?? 300) * 1000,
+    stateSecret: f.state_secret,
+  };
+}
+
+/** LiteLLM's `MCP_TOOL_PREFIX_SEPARATOR` replaces the default; an explicit toolgate_settings value wins over it. */
+function separatorFromEnv(env: Env, issues: IssueList): string {
+  const value = env.MCP_TOOL_PREFIX_SEPARATOR;
+  if (value === undefined || value === '') return '-';
+  if (!SEPARATOR.test(value)) {
+    issues.error('environment variable MCP_TOOL_PREFIX_SEPARATOR', `${SEPARATOR_RULE} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `general_settings.master_key` is where LiteLLM users already keep it. When both are present the config
+ * wins over the environment: the file is the explicit, reviewed statement of intent, and LiteLLM itself
+ * reads `LITELLM_MASTER_KEY` only when the config has none. `TOOLGATE_MASTER_KEY` is checked before
+ * `LITELLM_MASTER_KEY` so a Toolgate-specific value can differ from a co-located LiteLLM's.
+ */
+export function parseMasterKey(generalSettings: unknown, env: Env, issues: IssueList): string | undefined {
+  const at = ['general_settings'];
+  let fromConfig: string | undefined;
+  if (generalSettings !== undefined && generalSettings !== null) {
+    if (!isMapping(generalSettings)) issues.error(at, 'expected a mapping of settings');
+    else fromConfig = parseFields({ master_key: resolvable(env) }, generalSettings, at, issues).master_key;
+  }
+  const key = fromConfig ?? (env.TOOLGATE_MASTER_KEY || undefined) ?? (env.LITELLM_MASTER_KEY || undefined);
+  if (key !== undefined && !key.startsWith('sk-')) {
+    issues.warn([...at, 'master_key'], 'does not start with "sk-"; LiteLLM refuses such keys, so this config will not work with LiteLLM');
+  }
+  return key;
+}
