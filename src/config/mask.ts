@@ -39,6 +39,7 @@ export function redactUrl(value: string): string {
 const SECRET_KEYS = new Set([
   'auth_value',
   'authentication_token',
+  'client_id',
   'client_secret',
   'aws_access_key_id',
   'aws_secret_access_key',
