@@ -9,7 +9,7 @@ import { SseTransport } from '../../src/upstream/sse.js';
 import { UpstreamError } from '../../src/upstream/transport.js';
 import { freePort, startEverything, type RunningEverything } from '../fixtures/everything.js';
 import { startHeaderRecorder, type HeaderRecorder } from '../fixtures/header-recorder.js';
-import { TinyRpc, firstText, toolNames } from './tiny-rpc.js';
+import { TinyRpc, exerciseEverything, firstText } from './tiny-rpc.js';
 
 const SECRET = 'sse-secret-42';
 
@@ -26,12 +26,7 @@ describe('SseTransport against server-everything (sse mode)', () => {
 
   test('initialize, tools/list, tools/call echo', async () => {
     const transport = sse(everything.url);
-    const rpc = new TinyRpc(transport);
-    await rpc.start();
-    const init = await rpc.handshake();
-    assert.equal(typeof init.protocolVersion, 'string');
-    assert.ok(toolNames(await rpc.request('tools/list')).includes('echo'));
-    assert.equal(firstText(await rpc.request('tools/call', { name: 'echo', arguments: { message: 'hi' } })), 'Echo: hi');
+    await exerciseEverything(transport);
     await transport.close();
     await transport.close();
   });

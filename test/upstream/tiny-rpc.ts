@@ -1,4 +1,5 @@
-import type { JsonRpcMessage, JsonRpcResponse } from '../../src/mcp/jsonrpc.js';
+import assert from 'node:assert/strict';
+import type { JsonRpcFailure, JsonRpcMessage, JsonRpcResponse } from '../../src/mcp/jsonrpc.js';
 import type { SendOptions, TransportHandlers, UpstreamTransport } from '../../src/upstream/transport.js';
 
 type Result = Record<string, unknown>;
@@ -43,7 +44,7 @@ export class TinyRpc {
       throw err;
     }
     const res = await response;
-    if ('error' in res) throw new Error(`${method} failed: ${res.error.message}`);
+    if ('error' in res) throw new Error(`${method} failed: ${(res as JsonRpcFailure).error.message}`);
     return res.result as Result;
   }
 
@@ -81,4 +82,15 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The exchange every transport must carry against server-everything; returns the initialize result. */
+export async function exerciseEverything(transport: UpstreamTransport): Promise<Result> {
+  const rpc = new TinyRpc(transport);
+  await rpc.start();
+  const init = await rpc.handshake();
+  assert.equal(init.protocolVersion, '2025-11-25');
+  assert.ok(toolNames(await rpc.request('tools/list')).includes('echo'));
+  assert.equal(firstText(await rpc.request('tools/call', { name: 'echo', arguments: { message: 'hi' } })), 'Echo: hi');
+  return init;
 }
