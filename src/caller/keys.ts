@@ -1,0 +1,48 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Who is asking. For now the master key is the only identity; virtual keys come with the store. */
+export interface Caller {
+  /** Stable, non-secret id of the key (a hash prefix), used to bind sessions and in logs. */
+  keyId: string;
+  isMaster: boolean;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** The key a request presents: `Authorization: Bearer K` or LiteLLM's `x-litellm-api-key: [Bearer ]K`. */
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const litellm = headers['x-litellm-api-key'];
+  if (typeof litellm === 'string' && litellm.length > 0) return stripBearer(litellm);
+  const auth = headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return stripBearer(auth);
+  return undefined;
+}
+
+function stripBearer(v: string): string {
+  return v.replace(/^bearer\s+/i, '').trim();
+}
+
+/**
+ * Resolves callers from keys. Comparison is on SHA-256 digests with timingSafeEqual, so neither the
+ * key's length nor its prefix leaks through timing.
+ */
+export class KeyResolver {
+  private readonly masterDigest?: Buffer;
+  private readonly masterId?: string;
+
+  constructor(masterKey: string | undefined) {
+    if (masterKey) {
+      this.masterDigest = digest(masterKey);
+      this.masterId = 'master:' + this.masterDigest.subarray(0, 6).toString('hex');
+    }
+  }
+
+  resolve(headers: IncomingHttpHeaders): Caller | undefined {
+    const key = presentedKey(headers);
+    if (key === undefined || !this.masterDigest) return undefined;
+    return timingSafeEqual(digest(key), this.masterDigest) ? { keyId: this.masterId!, isMaster: true } : undefined;
+  }
+}

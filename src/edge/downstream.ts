@@ -1,0 +1,202 @@
+import type { Caller } from '../caller/keys.js';
+import {
+  ErrorCode,
+  McpError,
+  errorResponse,
+  isObject,
+  type JsonRpcErrorObject,
+  type JsonRpcId,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../mcp/jsonrpc.js';
+import type { CallContext, RouteSession } from '../router/route.js';
+import type { ClientProfile, ClientSink } from '../upstream/lease.js';
+import { UpstreamError } from '../upstream/transport.js';
+import type { Responder } from './responder.js';
+import type { SseStream } from './sse.js';
+
+const BACKLOG_LIMIT = 256;
+/** How long an upstream's sampling/elicitation request may wait for the human behind the client. */
+const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+interface InFlight {
+  abort: AbortController;
+  responder: Responder;
+}
+
+interface ClientRequest {
+  resolve(result: Record<string, unknown>): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Which client capability a server-to-client request needs. */
+const REQUIRED_CAPABILITY: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
+/**
+ * One downstream MCP session (2025 era and older): its negotiated version and capabilities, its
+ * route to the servers in scope, its GET stream, in-flight requests and the server-to-client
+ * requests waiting for its answers.
+ */
+export class DownstreamSession implements ClientSink {
+  route!: RouteSession;
+  lastSeen = Date.now();
+  getStream?: SseStream;
+  closed = false;
+
+  private readonly backlog: JsonRpcNotification[] | JsonRpcRequest[] = [];
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly clientRequests = new Map<string, ClientRequest>();
+  private nextClientRequestId = 1;
+  /** Responders of in-flight requests in arrival order; server-to-client requests ride the newest. */
+  private readonly openResponders: Responder[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly caller: Caller,
+    readonly scopeKey: string,
+    readonly profile: ClientProfile,
+    private readonly headersFor: (server: string) => Record<string, string> | undefined,
+  ) {}
+
+  get protocolVersion(): string {
+    return this.profile.protocolVersion;
+  }
+
+  /** Run one client request through the route and answer it on its responder. */
+  handleRequest(msg: JsonRpcRequest, responder: Responder, headersFor = this.headersFor): void {
+    const key = idKey(msg.id);
+    const abort = new AbortController();
+    this.inflight.set(key, { abort, responder });
+    this.openResponders.push(responder);
+    const token = isObject(msg.params) && isObject(msg.params._meta) ? msg.params._meta.progressToken : undefined;
+    const ctx: CallContext = {
+      caller: this.caller,
+      signal: abort.signal,
+      headersFor,
+      onProgress:
+        token === undefined
+          ? undefined
+          : (p) => void responder.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } }),
+    };
+    this.route.request(msg.method, msg.params, ctx).then(
+      (result) => this.done(key, responder, { jsonrpc: '2.0', id: msg.id, result }),
+      (err: unknown) => this.done(key, responder, toErrorResponse(msg.id, err)),
+    );
+  }
+
+  /** A notification or a response from the client. */
+  handleClientMessage(msg: JsonRpcNotification | JsonRpcResponse, headersFor = this.headersFor): void {
+    if (typeof msg.method === 'string') {
+      const note = msg as JsonRpcNotification;
+      if (note.method === 'notifications/cancelled' && isObject(note.params)) {
+        const params = note.params;
+        const id = params.requestId;
+        if (typeof id === 'string' || typeof id === 'number') {
+          const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
+          this.inflight.get(idKey(id))?.abort.abort(reason);
+        }
+        return;
+      }
+      const ctx: CallContext = { caller: this.caller, signal: new AbortController().signal, headersFor };
+      this.route.notify(note.method, note.params, ctx).catch(() => {});
+      return;
+    }
+    const response = msg as JsonRpcResponse;
+    const pending = this.clientRequests.get(idKey(response.id as JsonRpcId));
+    if (!pending) return;
+    this.clientRequests.delete(idKey(response.id as JsonRpcId));
+    clearTimeout(pending.timer);
+    if ('error' in response) {
+      const e = response.error as JsonRpcErrorObject;
+      pending.reject(new McpError(e.code, e.message, e.data));
+    } else pending.resolve(isObject(response.result) ? response.result : {});
+  }
+
+  notify(msg: JsonRpcNotification): void {
+    if (this.closed) return;
+    if (this.getStream && this.getStream.send(msg)) return;
+    this.queue(msg);
+  }
+
+  request(msg: JsonRpcRequest): Promise<Record<string, unknown>> {
+    const needed = REQUIRED_CAPABILITY[msg.method];
+    if (needed && !(needed in this.profile.capabilities)) {
+      return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Client does not support ${msg.method}`));
+    }
+    if (this.closed) return Promise.reject(new McpError(ErrorCode.ConnectionClosed, 'client session closed'));
+    const id = `tg-${this.nextClientRequestId++}`;
+    const out: JsonRpcRequest = { ...msg, id };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.clientRequests.delete(idKey(id));
+        reject(new McpError(ErrorCode.RequestTimeout, `client did not answer ${msg.method}`));
+      }, CLIENT_REQUEST_TIMEOUT_MS);
+      timer.unref();
+      this.clientRequests.set(idKey(id), { resolve, reject, timer });
+      // The newest in-flight POST stream is the request this most likely belongs to; else the GET stream.
+      for (let i = this.openResponders.length - 1; i >= 0; i--) {
+        if (this.openResponders[i]!.related(out)) return;
+      }
+      if (this.getStream && this.getStream.send(out)) return;
+      this.queue(out);
+    });
+  }
+
+  attachGetStream(stream: SseStream): void {
+    this.getStream = stream;
+    stream.onClose = () => {
+      if (this.getStream === stream) this.getStream = undefined;
+    };
+    const pending = this.backlog.splice(0);
+    for (const m of pending) stream.send(m);
+  }
+
+  get busy(): boolean {
+    return this.inflight.size > 0 || this.getStream !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const f of this.inflight.values()) f.abort.abort('session closed');
+    for (const p of this.clientRequests.values()) {
+      clearTimeout(p.timer);
+      p.reject(new McpError(ErrorCode.ConnectionClosed, 'client session closed'));
+    }
+    this.clientRequests.clear();
+    this.getStream?.end();
+    await this.route?.close();
+  }
+
+  private done(key: string, responder: Responder, response: JsonRpcResponse): void {
+    this.inflight.delete(key);
+    const i = this.openResponders.indexOf(responder);
+    if (i >= 0) this.openResponders.splice(i, 1);
+    responder.finish(response);
+  }
+
+  private queue(msg: JsonRpcNotification | JsonRpcRequest): void {
+    const backlog = this.backlog as (JsonRpcNotification | JsonRpcRequest)[];
+    if (backlog.length >= BACKLOG_LIMIT) backlog.shift();
+    backlog.push(msg);
+  }
+}
+
+function idKey(id: JsonRpcId): string {
+  return typeof id === 'number' ? 'n' + id : 's' + id;
+}
+
+/** Any failure as a JSON-RPC error response that names the server and the cause. */
+export function toErrorResponse(id: JsonRpcId | null, err: unknown): JsonRpcResponse {
+  if (err instanceof McpError) return errorResponse(id, err.code, err.message, err.data);
+  if (err instanceof UpstreamError) {
+    return errorResponse(id, err.failure === 'timeout' ? ErrorCode.RequestTimeout : ErrorCode.ConnectionClosed, err.message);
+  }
+  return errorResponse(id, ErrorCode.InternalError, 'internal error');
+}

@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+import type { JsonRpcMessage, JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { SseStream } from './sse.js';
+
+/**
+ * Answers one POST that carried requests. It stays plain JSON (cheapest, and what most calls need)
+ * until something must be sent before the final response — progress, or a server-to-client request —
+ * and then switches to an SSE stream for the rest of the exchange.
+ */
+export class Responder {
+  private sse?: SseStream;
+  private readonly responses: JsonRpcResponse[] = [];
+  private finished = false;
+  /** The client went away before we answered. */
+  gone = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly headers: Record<string, string>,
+    private readonly acceptsSse: boolean,
+    private readonly expected: number,
+    private readonly batch: boolean,
+  ) {
+    res.on('close', () => {
+      if (!this.finished) this.gone = true;
+    });
+  }
+
+  /** Send a message tied to this request before its response. False when that is impossible. */
+  related(msg: JsonRpcMessage): boolean {
+    if (this.finished || this.gone || !this.acceptsSse) return false;
+    if (!this.sse) {
+      this.sse = new SseStream(this.res, this.headers);
+      for (const r of this.responses) this.sse.send(r); // batch answers that came earlier
+    }
+    return this.sse.send(msg);
+  }
+
+  get streaming(): boolean {
+    return this.sse !== undefined;
+  }
+
+  finish(response: JsonRpcResponse): void {
+    if (this.finished) return;
+    this.responses.push(response);
+    if (this.sse) this.sse.send(response);
+    if (this.responses.length < this.expected) return;
+    this.finished = true;
+    if (this.sse) {
+      this.sse.end();
+      return;
+    }
+    if (this.gone) return;
+    const text = JSON.stringify(this.batch ? this.responses : this.responses[0]);
+    this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...this.headers });
+    this.res.end(text);
+  }
+}

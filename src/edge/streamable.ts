@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Caller } from '../caller/keys.js';
+import {
+  ErrorCode,
+  isJsonRpcMessage,
+  isObject,
+  isRequest,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../mcp/jsonrpc.js';
+import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
+import type { RouteScope, Router } from '../router/route.js';
+import { DownstreamSession, toErrorResponse } from './downstream.js';
+import { BodyTooLarge, headerValue, readBody, sendJson, sendRpcError } from './http-util.js';
+import type { RequestLog } from './request-log.js';
+import { Responder } from './responder.js';
+import type { SessionStore } from './session-store.js';
+import { SseStream } from './sse.js';
+
+export interface StreamableDeps {
+  router: Router;
+  sessions: SessionStore;
+  maxBodyBytes: number;
+  /** Per-request upstream headers derived from the client's HTTP headers. */
+  upstreamHeaders(incoming: IncomingMessage['headers']): (server: string) => Record<string, string> | undefined;
+}
+
+export interface Inbound {
+  req: IncomingMessage;
+  res: ServerResponse;
+  caller: Caller;
+  scope: RouteScope;
+  log: RequestLog;
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = req.headers.accept;
+  return accept === undefined || accept.includes(type) || accept.includes('*/*');
+}
+
+function scopeKey(scope: RouteScope): string {
+  return (scope.aggregate ? 'agg:' : 'one:') + scope.servers.join(',');
+}
+
+/** POST: one JSON-RPC message (or a batch, for 2025-03-26 sessions) per request. */
+export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<void> {
+  const { req, res, log } = inb;
+  const ctype = req.headers['content-type'] ?? '';
+  if (!ctype.toLowerCase().startsWith('application/json')) {
+    return sendRpcError(res, 415, ErrorCode.InvalidRequest, `Unsupported Media Type: Content-Type must be application/json (got ${JSON.stringify(ctype.slice(0, 60))})`);
+  }
+  if (!accepts(req, 'application/json') && !accepts(req, 'text/event-stream')) {
+    return sendRpcError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
+  }
+  let text: string;
+  try {
+    text = await readBody(req, deps.maxBodyBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      res.setHeader('connection', 'close');
+      return sendRpcError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${deps.maxBodyBytes} bytes`);
+    }
+    throw err;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return sendRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
+  }
+  const batch = Array.isArray(body);
+  const messages = (batch ? body : [body]) as unknown[];
+  if (messages.length === 0 || !messages.every(isJsonRpcMessage)) {
+    return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
+  }
+  const msgs = messages as JsonRpcMessage[];
+  const first = msgs[0]!;
+  log.method = typeof first.method === 'string' ? first.method : 'response';
+  if (isRequest(first) && first.method === 'initialize') {
+    if (batch) return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must not be part of a batch');
+    return initialize(inb, deps, first);
+  }
+
+  const session = findSession(inb, deps);
+  if (!session) return;
+  if (!checkVersionHeader(inb, session.protocolVersion)) return;
+  if (batch && !versionAllowsBatch(session.protocolVersion)) {
+    return sendRpcError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`);
+  }
+  const headersFor = deps.upstreamHeaders(req.headers);
+  const requests: JsonRpcRequest[] = [];
+  for (const m of msgs) {
+    if (isRequest(m)) {
+      if (m.method === 'initialize') return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: session already initialized');
+      requests.push(m);
+    } else session.handleClientMessage(m as JsonRpcNotification | JsonRpcResponse, headersFor);
+  }
+  if (requests.length === 0) {
+    res.writeHead(202).end();
+    return;
+  }
+  const responder = new Responder(res, { 'mcp-session-id': session.id }, accepts(req, 'text/event-stream'), requests.length, batch);
+  for (const r of requests) session.handleRequest(r, responder, headersFor);
+}
+
+async function initialize(inb: Inbound, deps: StreamableDeps, msg: JsonRpcRequest): Promise<void> {
+  const { req, res, caller, scope } = inb;
+  const params = isObject(msg.params) ? msg.params : {};
+  const protocolVersion = negotiateVersion(params.protocolVersion);
+  const profile = {
+    protocolVersion,
+    capabilities: isObject(params.capabilities) ? params.capabilities : {},
+    clientInfo: isObject(params.clientInfo) ? params.clientInfo : { name: 'unknown', version: '0' },
+  };
+  const headersFor = deps.upstreamHeaders(req.headers);
+  const session = new DownstreamSession(deps.sessions.newId(), caller, scopeKey(scope), profile, headersFor);
+  session.route = deps.router.open(scope, profile, session);
+  let response: JsonRpcResponse;
+  try {
+    const result = await session.route.initialize({ caller, signal: new AbortController().signal, headersFor });
+    response = { jsonrpc: '2.0', id: msg.id, result: { protocolVersion, ...result } };
+  } catch (err) {
+    await session.close();
+    return sendJson(res, 200, toErrorResponse(msg.id, err));
+  }
+  deps.sessions.add(session);
+  sendJson(res, 200, response, { 'mcp-session-id': session.id });
+}
+
+/** The session named by Mcp-Session-Id, if this caller on this route owns it; otherwise answers. */
+function findSession(inb: Inbound, deps: StreamableDeps): DownstreamSession | undefined {
+  const id = headerValue(inb.req.headers['mcp-session-id']);
+  if (!id) {
+    sendRpcError(inb.res, 400, ErrorCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+    return undefined;
+  }
+  const s = deps.sessions.get(id);
+  // A session bound to another key, or opened on another route, does not exist for this request.
+  if (!s || s.closed || s.caller.keyId !== inb.caller.keyId || s.scopeKey !== scopeKey(inb.scope)) {
+    sendRpcError(inb.res, 404, ErrorCode.InvalidRequest, 'Session not found: it expired or was deleted; initialize a new one');
+    return undefined;
+  }
+  inb.log.session = true;
+  return s;
+}
+
+function checkVersionHeader(inb: Inbound, negotiated: string): boolean {
+  const v = headerValue(inb.req.headers['mcp-protocol-version']);
+  if (v === undefined || isSupportedLegacyVersion(v)) return true;
+  sendRpcError(
+    inb.res,
+    400,
+    ErrorCode.InvalidRequest,
+    `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(v.slice(0, 40))} (this session negotiated ${negotiated}; supported: ${LEGACY_PROTOCOL_VERSIONS.join(', ')})`,
+  );
+  return false;
+}
+
+/** GET: the stream for server-initiated messages of a session. */
+export function handleGet(inb: Inbound, deps: StreamableDeps): void {
+  const { req, res } = inb;
+  if (!accepts(req, 'text/event-stream')) {
+    return sendRpcError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+  }
+  const session = findSession(inb, deps);
+  if (!session) return;
+  if (!checkVersionHeader(inb, session.protocolVersion)) return;
+  if (session.getStream && !session.getStream.closed) {
+    return sendRpcError(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has a GET stream open');
+  }
+  session.attachGetStream(new SseStream(res, { 'mcp-session-id': session.id }, { keepalive: true }));
+}
+
+/** DELETE: the client ends its session; upstream sessions dedicated to it end too. */
+export async function handleDelete(inb: Inbound, deps: StreamableDeps): Promise<void> {
+  const session = findSession(inb, deps);
+  if (!session) return;
+  await deps.sessions.delete(session.id);
+  inb.res.writeHead(200).end();
+}

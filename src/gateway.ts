@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { KeyResolver } from './caller/keys.js';
+import type { GatewayConfig } from './config/types.js';
+import { createEdgeServer } from './edge/server.js';
+import { SessionStore } from './edge/session-store.js';
+import { upstreamHeadersResolver } from './edge/upstream-headers.js';
+import { GatewayRouter } from './router/gateway-router.js';
+import { ScopeResolver } from './router/scope.js';
+import { credentialsFor } from './upstream/credentials/index.js';
+import { transportFactory } from './upstream/factory.js';
+import { Upstream } from './upstream/upstream.js';
+import { createAggregateFactory } from './router/aggregate.js';
+
+import { TOOLGATE_VERSION } from './version.js';
+export { TOOLGATE_VERSION };
+
+export interface Gateway {
+  server: Server;
+  url: string;
+  upstreams: Map<string, Upstream>;
+  close(): Promise<void>;
+}
+
+/** Wires config → upstreams → router → edge and starts listening. */
+export async function startGateway(config: GatewayConfig, opts: { host?: string; port?: number; log: Logger }): Promise<Gateway> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log;
+  const transports = transportFactory();
+  const upstreams = new Map<string, Upstream>();
+  for (const s of config.servers) {
+    upstreams.set(
+      s.name,
+      new Upstream(s, {
+        log,
+        credentials: credentialsFor(s, { log }),
+        createTransport: transports.create,
+        clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
+      }),
+    );
+  }
+  const sessions = new SessionStore(config.settings.sessionTtlMs);
+  const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log));
+  let ready = false;
+  const server = createEdgeServer({
+    log,
+    keys: new KeyResolver(config.masterKey),
+    scopes: new ScopeResolver(config.servers),
+    upstreams,
+    sessions,
+    router,
+    maxBodyBytes: config.settings.maxBodyBytes,
+    upstreamHeaders: upstreamHeadersResolver(config.servers),
+    allowedOrigins: config.settings.allowedOrigins,
+    loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
+    ready: () => ready,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 4000, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  // Warm every upstream's default session in the background: readiness reports each one's state,
+  // and the first client does not pay for a cold start. A failure here is not fatal.
+  Promise.allSettled(
+    [...upstreams.values()].map((u) =>
+      u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start')),
+    ),
+  ).then(() => (ready = true));
+  return {
+    server,
+    url: `http://${host}:${port}`,
+    upstreams,
+    async close() {
+      await sessions.closeAll();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      await transports.close();
+    },
+  };
+}

@@ -1,0 +1,364 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig, ServerConfig } from '../config/types.js';
+import { ErrorCode, McpError, isObject, type JsonRpcNotification } from '../mcp/jsonrpc.js';
+import type { ClientProfile, ClientSink } from '../upstream/lease.js';
+import { profileKey } from '../upstream/lease.js';
+import type { Lease, Upstream } from '../upstream/upstream.js';
+import { CatalogStore, type Listing } from './catalog.js';
+import {
+  buildListingTable,
+  buildUriTable,
+  mergeListing,
+  resolveUri,
+  type ListingKind,
+  type NamedKind,
+  type ServerListing,
+  type ServerNaming,
+  type UriTable,
+  type UriTarget,
+} from './catalog-build.js';
+import { createCursorCodec, fingerprint, type CursorCodec } from './cursor.js';
+import { toolAllowed } from './filters.js';
+import type { NameTable, NameTarget } from './names.js';
+import { hasProgressToken } from './passthrough.js';
+import type { CallContext, RouteScope, RouteSession } from './route.js';
+import { randomBytes } from 'node:crypto';
+import { TOOLGATE_VERSION } from '../version.js';
+import { matchesUriTemplate } from './uri-template.js';
+
+type Result = Record<string, unknown>;
+
+/** Items per aggregate page: big enough that most catalogs are one page, small enough to stream. */
+export const AGGREGATE_PAGE_SIZE = 1000;
+export const OUTCOME_META_KEY = 'io.toolgate/servers';
+
+interface View {
+  key: string;
+  items: Result[];
+  names?: NameTable;
+  uris?: UriTable;
+  /** Per server: the listing used (for templates and filter explanations). */
+  listings: Map<string, Listing>;
+  outcomes: Record<string, { ok: boolean; count?: number; error?: string }>;
+}
+
+/** Everything aggregate sessions share: the catalog, merged views and the cursor key. */
+export class AggregateCatalog {
+  readonly catalog: CatalogStore;
+  readonly cursors: CursorCodec;
+  readonly byName = new Map<string, ServerConfig>();
+  private readonly views = new Map<string, View>();
+
+  constructor(
+    readonly upstreams: Map<string, Upstream>,
+    readonly config: GatewayConfig,
+    readonly log: Logger,
+  ) {
+    for (const s of config.servers) this.byName.set(s.name, s);
+    this.catalog = new CatalogStore(upstreams, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log });
+    this.cursors = createCursorCodec(config.settings.stateSecret ?? randomBytes(32));
+  }
+
+  /** The merged, named view of one kind for a scope and capability profile (fresh listings). */
+  async view(kind: ListingKind, servers: string[], capabilities: Result): Promise<View> {
+    const listings = await Promise.all(servers.map((s) => this.catalog.get(s, kind, capabilities)));
+    return this.build(kind, servers, capabilities, listings);
+  }
+
+  /** The last view built, without listing again, unless nothing was ever listed for this scope. */
+  async routingView(kind: ListingKind, servers: string[], capabilities: Result): Promise<View> {
+    const peeked = servers.map((s) => this.catalog.peek(s, kind, capabilities));
+    if (peeked.every((l) => l !== undefined && !l.error)) return this.build(kind, servers, capabilities, peeked as Listing[]);
+    return this.view(kind, servers, capabilities);
+  }
+
+  private build(kind: ListingKind, servers: string[], capabilities: Result, listings: Listing[]): View {
+    const key = `${kind}|${servers.join(',')}|${profileKey(capabilities)}|${listings.map((l) => l.generation).join(',')}`;
+    const cacheKey = `${kind}|${servers.join(',')}|${profileKey(capabilities)}`;
+    const cached = this.views.get(cacheKey);
+    if (cached?.key === key) return cached;
+    const settings = this.config.settings;
+    const perServer: ServerListing[] = [];
+    const naming = new Map<string, ServerNaming>();
+    const outcomes: View['outcomes'] = {};
+    const byServer = new Map<string, Listing>();
+    servers.forEach((name, i) => {
+      const cfg = this.byName.get(name)!;
+      const listing = listings[i]!;
+      byServer.set(name, listing);
+      outcomes[name] = listing.error ? { ok: false, error: listing.error } : { ok: true, count: listing.items.length };
+      const items =
+        kind === 'tools'
+          ? listing.items.filter((t) => typeof t.name === 'string' && toolAllowed(t.name, cfg, settings.toolPrefixSeparator))
+          : listing.items;
+      perServer.push({ server: name, items, descriptions: kind === 'tools' ? cfg.toolNameToDescription : undefined });
+      naming.set(name, {
+        prefix: cfg.alias ?? cfg.name,
+        mode: cfg.prefixMode ?? settings.prefixMode,
+        displayNames: kind === 'tools' ? cfg.toolNameToDisplayName : undefined,
+      });
+    });
+    let view: View;
+    if (kind === 'resources') {
+      const uris = buildUriTable(perServer);
+      view = { key, items: mergeListing('resources', perServer, uris), uris, listings: byServer, outcomes };
+    } else {
+      const names = buildListingTable(kind, perServer, naming, { separator: settings.toolPrefixSeparator, maxLength: settings.maxToolNameLength });
+      for (const c of names.collisions) {
+        this.log.warn({ kind, name: c.exposed, servers: c.servers }, `${kind} name collision with prefix_mode never: only the first server's is exposed`);
+      }
+      view = { key, items: mergeListing(kind as NamedKind, perServer, names), names, listings: byServer, outcomes };
+    }
+    this.views.set(cacheKey, view);
+    return view;
+  }
+}
+
+export function createAggregateFactory(upstreams: Map<string, Upstream>, config: GatewayConfig, log: Logger) {
+  const shared = new AggregateCatalog(upstreams, config, log);
+  return (scope: RouteScope, profile: ClientProfile, sink: ClientSink): RouteSession => new AggregateSession(shared, scope, profile, sink);
+}
+
+const LIST_KIND: Record<string, { kind: ListingKind; field: string }> = {
+  'tools/list': { kind: 'tools', field: 'tools' },
+  'prompts/list': { kind: 'prompts', field: 'prompts' },
+  'resources/list': { kind: 'resources', field: 'resources' },
+  'resources/templates/list': { kind: 'resourceTemplates', field: 'resourceTemplates' },
+};
+
+/**
+ * Several servers behind one MCP server: merged listings with namespaced names and our own cursors,
+ * calls routed back by exact catalog lookup, notifications fanned in.
+ */
+export class AggregateSession implements RouteSession {
+  private readonly leases = new Map<string, Lease>();
+  private readonly unsubscribe: () => void;
+  private readonly scopeFingerprint: string;
+
+  constructor(
+    private readonly shared: AggregateCatalog,
+    private readonly scope: RouteScope,
+    private readonly profile: ClientProfile,
+    private readonly sink: ClientSink,
+  ) {
+    for (const name of scope.servers) {
+      this.leases.set(name, shared.upstreams.get(name)!.lease(profile, this.serverSink(name)));
+    }
+    this.scopeFingerprint = fingerprint([...scope.servers, profileKey(profile.capabilities)]);
+    this.unsubscribe = shared.catalog.onChange((server, method) => {
+      if (!this.leases.has(server)) return;
+      const methods =
+        method === '*'
+          ? ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
+          : [method];
+      for (const m of methods) sink.notify({ jsonrpc: '2.0', method: m });
+    });
+  }
+
+  async initialize(): Promise<Result> {
+    const { config } = this.shared;
+    const described = await Promise.allSettled(
+      this.scope.servers.map((s) =>
+        withTimeout(this.shared.upstreams.get(s)!.describe(this.profile.capabilities), config.settings.listingTimeoutMs, `upstream "${s}" did not initialize in time`),
+      ),
+    );
+    const caps: Result = {};
+    const instructions: string[] = [];
+    described.forEach((d, i) => {
+      const name = this.scope.servers[i]!;
+      const override = this.shared.byName.get(name)!.instructions;
+      if (d.status === 'rejected') {
+        this.shared.log.warn({ server: name, err: (d.reason as Error).message }, 'aggregate initialize: server unavailable');
+        return;
+      }
+      const c = isObject(d.value.capabilities) ? d.value.capabilities : {};
+      if ('tools' in c) caps.tools = { listChanged: true };
+      if ('prompts' in c) caps.prompts = { listChanged: true };
+      if ('resources' in c) {
+        const sub = isObject(c.resources) && c.resources.subscribe === true;
+        caps.resources = { listChanged: true, subscribe: sub || (isObject(caps.resources) && caps.resources.subscribe === true) };
+      }
+      if ('logging' in c) caps.logging = {};
+      if ('completions' in c) caps.completions = {};
+      const text = override ?? (typeof d.value.instructions === 'string' ? d.value.instructions : undefined);
+      if (text) instructions.push(`[${name}]\n${text}`);
+    });
+    // Warm the tool catalog now, so the client's first call is routed without waiting on a listing.
+    if ('tools' in caps) void this.shared.view('tools', this.scope.servers, this.profile.capabilities);
+    const result: Result = { capabilities: caps, serverInfo: { name: 'toolgate', version: TOOLGATE_VERSION } };
+    if (instructions.length) result.instructions = instructions.join('\n\n---\n\n');
+    return result;
+  }
+
+  async request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
+    const list = LIST_KIND[method];
+    if (list) return this.list(list.kind, list.field, params);
+    switch (method) {
+      case 'ping':
+        return {};
+      case 'tools/call':
+        return this.callByName('tools', params, ctx, 'tools/call');
+      case 'prompts/get':
+        return this.callByName('prompts', params, ctx, 'prompts/get');
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.callByUri(method, params, ctx);
+      case 'completion/complete':
+        return this.complete(params, ctx);
+      case 'logging/setLevel': {
+        await Promise.allSettled([...this.leases.entries()].map(([s, l]) => l.request(method, params, { signal: ctx.signal, headers: ctx.headersFor(s) })));
+        return {};
+      }
+      case 'initialize':
+        throw new McpError(ErrorCode.InvalidRequest, 'initialize may only be sent once per session');
+      default:
+        throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method} is not routable on an aggregate endpoint; use /mcp/{server} for it`);
+    }
+  }
+
+  async notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
+    if (method === 'notifications/initialized' || method === 'notifications/cancelled') return;
+    await Promise.allSettled([...this.leases.entries()].map(([s, l]) => l.notify(method, params, ctx.headersFor(s))));
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await Promise.all([...this.leases.values()].map((l) => l.release()));
+  }
+
+  private async list(kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
+    const view = await this.shared.view(kind, this.scope.servers, this.profile.capabilities);
+    const v = this.scopeFingerprint + ':' + kind;
+    let start = 0;
+    if (isObject(params) && params.cursor !== undefined) {
+      if (typeof params.cursor !== 'string') throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+      start = this.shared.cursors.decode(params.cursor, v).s;
+    }
+    const end = start + AGGREGATE_PAGE_SIZE;
+    const result: Result = { [field]: view.items.slice(start, end), _meta: { [OUTCOME_META_KEY]: view.outcomes } };
+    if (end < view.items.length) result.nextCursor = this.shared.cursors.encode({ s: end, v });
+    return result;
+  }
+
+  private async callByName(kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
+    const name = isObject(params) ? params.name : undefined;
+    if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
+    const target = await this.resolveName(kind, name);
+    return this.forward(target.server, method, { ...params, name: target.name }, ctx);
+  }
+
+  private async resolveName(kind: NamedKind, name: string): Promise<NameTarget> {
+    const { servers } = this.scope;
+    const caps = this.profile.capabilities;
+    let view = await this.shared.routingView(kind, servers, caps);
+    let target = view.names!.exposed.get(name);
+    if (!target) {
+      // Perhaps new since we last listed: one fresh look before refusing.
+      view = await this.shared.view(kind, servers, caps);
+      target = view.names!.exposed.get(name);
+    }
+    if (target) return target;
+    if (kind === 'tools') this.explainFiltered(name, view);
+    const down = Object.entries(view.outcomes).filter(([, o]) => !o.ok);
+    const label = kind === 'tools' ? 'tool' : 'prompt';
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Unknown ${label} "${name}"` + (down.length ? `; unavailable servers: ${down.map(([s, o]) => `${s} (${o.error})`).join(', ')}` : `; list ${kind} to see what this endpoint offers`),
+    );
+  }
+
+  /** A tool hidden by allowed_tools/disallowed_tools is refused with the reason, not as unknown. */
+  private explainFiltered(name: string, view: View): void {
+    const sep = this.shared.config.settings.toolPrefixSeparator;
+    for (const [server, listing] of view.listings) {
+      const cfg = this.shared.byName.get(server)!;
+      const prefix = cfg.alias ?? cfg.name;
+      for (const t of listing.items) {
+        if (typeof t.name !== 'string' || (t.name !== name && `${prefix}${sep}${t.name}` !== name)) continue;
+        if (!toolAllowed(t.name, cfg, sep)) {
+          throw new McpError(ErrorCode.InvalidParams, `Tool "${name}" is not allowed on server "${server}" (allowed_tools/disallowed_tools)`);
+        }
+      }
+    }
+  }
+
+  private async callByUri(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
+    const uri = isObject(params) ? params.uri : undefined;
+    if (typeof uri !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.uri`);
+    const target = await this.resolveResource(uri);
+    return this.forward(target.server, method, { ...params, uri: target.uri }, ctx);
+  }
+
+  private async resolveResource(uri: string): Promise<UriTarget> {
+    const { servers } = this.scope;
+    const caps = this.profile.capabilities;
+    const listed = await this.shared.routingView('resources', servers, caps);
+    const hit = resolveUri(listed.uris!, uri);
+    if (hit) return hit;
+    const templates = await this.shared.routingView('resourceTemplates', servers, caps);
+    for (const [server, listing] of templates.listings) {
+      if (listing.items.some((t) => typeof t.uriTemplate === 'string' && matchesUriTemplate(t.uriTemplate, uri))) return { server, uri };
+    }
+    const fresh = await this.shared.view('resources', servers, caps);
+    const again = resolveUri(fresh.uris!, uri);
+    if (again) return again;
+    const withResources = [...listed.listings.entries()].filter(([, l]) => l.items.length > 0 || !l.error).map(([s]) => s);
+    if (withResources.length === 1) return { server: withResources[0]!, uri };
+    throw new McpError(ErrorCode.InvalidParams, `Unknown resource "${uri}": no server in scope lists it or a template matching it`);
+  }
+
+  private async complete(params: Result | undefined, ctx: CallContext): Promise<Result> {
+    const ref = isObject(params) && isObject(params.ref) ? params.ref : undefined;
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+      const t = await this.resolveName('prompts', ref.name);
+      return this.forward(t.server, 'completion/complete', { ...params, ref: { ...ref, name: t.name } }, ctx);
+    }
+    if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const templates = await this.shared.routingView('resourceTemplates', this.scope.servers, this.profile.capabilities);
+      for (const [server, listing] of templates.listings) {
+        if (listing.items.some((t) => t.uriTemplate === ref.uri)) return this.forward(server, 'completion/complete', params!, ctx);
+      }
+      const t = await this.resolveResource(ref.uri);
+      return this.forward(t.server, 'completion/complete', { ...params, ref: { ...ref, uri: t.uri } }, ctx);
+    }
+    throw new McpError(ErrorCode.InvalidParams, 'completion/complete needs params.ref of type ref/prompt or ref/resource');
+  }
+
+  private forward(server: string, method: string, params: Result, ctx: CallContext): Promise<Result> {
+    return this.leases.get(server)!.request(method, params, {
+      signal: ctx.signal,
+      headers: ctx.headersFor(server),
+      onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
+    });
+  }
+
+  /** What one upstream sends this client outside responses, with routing fields mapped back. */
+  private serverSink(server: string): ClientSink {
+    return {
+      notify: (msg: JsonRpcNotification) => {
+        // The catalog turns upstream list changes into our own list_changed (after invalidation).
+        if (msg.method.endsWith('/list_changed')) return;
+        if (msg.method === 'notifications/resources/updated' && isObject(msg.params) && typeof msg.params.uri === 'string') {
+          const view = this.shared.catalog.peek(server, 'resources', this.profile.capabilities);
+          const exposed = view ? this.exposedUri(server, msg.params.uri) : undefined;
+          if (exposed && exposed !== msg.params.uri) msg = { ...msg, params: { ...msg.params, uri: exposed } };
+        }
+        this.sink.notify(msg);
+      },
+      request: (msg) => this.sink.request(msg),
+    };
+  }
+
+  private exposedUri(server: string, uri: string): string | undefined {
+    const listings = this.scope.servers.map((s) => this.shared.catalog.peek(s, 'resources', this.profile.capabilities));
+    if (listings.some((l) => !l)) return undefined;
+    const table = buildUriTable(this.scope.servers.map((s, i) => ({ server: s, items: listings[i]!.items })));
+    return table.byServer.get(server)?.get(uri);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}

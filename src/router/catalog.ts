@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
+import { profileKey } from '../upstream/lease.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { ListingKind } from './catalog-build.js';
+
+type Item = Record<string, unknown>;
+
+export const LIST_METHOD: Record<ListingKind, { method: string; field: string; capability: string }> = {
+  tools: { method: 'tools/list', field: 'tools', capability: 'tools' },
+  prompts: { method: 'prompts/list', field: 'prompts', capability: 'prompts' },
+  resources: { method: 'resources/list', field: 'resources', capability: 'resources' },
+  resourceTemplates: { method: 'resources/templates/list', field: 'resourceTemplates', capability: 'resources' },
+};
+
+/** Which cached kinds an upstream `notifications/.../list_changed` makes stale ('*' = all). */
+function kindsFor(method: string): ListingKind[] {
+  if (method === 'notifications/tools/list_changed') return ['tools'];
+  if (method === 'notifications/prompts/list_changed') return ['prompts'];
+  if (method === 'notifications/resources/list_changed') return ['resources', 'resourceTemplates'];
+  return ['tools', 'prompts', 'resources', 'resourceTemplates'];
+}
+
+export interface Listing {
+  items: Item[];
+  /** Set when the server could not be listed; items is then empty. */
+  error?: string;
+  /** Bumped on every refetch: lets merged views tell whether they are stale. */
+  generation: number;
+}
+
+interface Entry {
+  listing?: Listing;
+  pending?: Promise<Listing>;
+  fetchedAt: number;
+  /** Bumped by invalidation while a fetch is in flight, so its stale answer is not kept. */
+  epoch: number;
+}
+
+/** Upstream pages followed for one listing before giving up (a server that never ends its cursor chain). */
+const MAX_PAGES = 1000;
+/** A failed listing is retried after this long, so a dead server does not cost every request a timeout. */
+const FAILURE_TTL_MS = 2_000;
+
+/**
+ * Complete listings per server, kind and client-capability profile, fetched over the server's warm
+ * shared session (following upstream cursors to the end). Invalidated by upstream list_changed,
+ * reconnects and a TTL; `tools/call` never reads or fills it.
+ */
+export class CatalogStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(server: string, method: string) => void>();
+  private generation = 1;
+
+  constructor(
+    private readonly upstreams: Map<string, Upstream>,
+    private readonly opts: { ttlMs: number; listingTimeoutMs: number; log: Logger },
+  ) {
+    for (const u of upstreams.values()) {
+      u.listChangedListeners.add((method) => this.invalidate(u.name, method));
+    }
+  }
+
+  /** Called after a server's cached listings went stale: aggregates emit list_changed downstream. */
+  onChange(listener: (server: string, method: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  invalidate(server: string, method: string): void {
+    const kinds = kindsFor(method);
+    for (const [key, entry] of this.entries) {
+      if (!key.startsWith(server + '\u0000')) continue;
+      if (kinds.some((k) => key.endsWith('\u0000' + k))) {
+        // Kept for peek(): calls keep routing by the old names until the new listing arrives.
+        entry.fetchedAt = 0;
+        entry.pending = undefined;
+        entry.epoch++;
+      }
+    }
+    for (const l of this.listeners) l(server, method);
+  }
+
+  /** The last listing fetched, however old: routing a call by name must not wait for a relisting. */
+  peek(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Listing | undefined {
+    return this.entries.get(`${server}\u0000${profileKey(capabilities)}\u0000${kind}`)?.listing;
+  }
+
+  /** The server's complete listing of one kind for clients with these capabilities; never rejects. */
+  get(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
+    const key = `${server}\u0000${profileKey(capabilities)}\u0000${kind}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { fetchedAt: 0, epoch: 0 };
+      this.entries.set(key, entry);
+    }
+    const now = Date.now();
+    const listing = entry.listing;
+    if (listing && now - entry.fetchedAt < (listing.error ? FAILURE_TTL_MS : this.opts.ttlMs)) return Promise.resolve(listing);
+    if (entry.pending) return entry.pending;
+    const e = entry;
+    const epoch = e.epoch;
+    const pending = this.fetch(server, kind, capabilities).then((l) => {
+      if (e.epoch === epoch) {
+        e.listing = l;
+        e.fetchedAt = Date.now();
+        e.pending = undefined;
+      }
+      return l;
+    });
+    e.pending = pending;
+    return pending;
+  }
+
+  private async fetch(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
+    const upstream = this.upstreams.get(server)!;
+    const spec = LIST_METHOD[kind];
+    const deadline = Date.now() + this.opts.listingTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`did not list ${kind} within ${this.opts.listingTimeoutMs / 1000} s`)), this.opts.listingTimeoutMs);
+    });
+    try {
+      const items = await Promise.race([this.fetchAll(upstream, spec, capabilities, deadline), timeout]);
+      return { items, generation: this.generation++ };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.opts.log.warn({ server, kind, err: error }, 'listing failed');
+      return { items: [], error, generation: this.generation++ };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fetchAll(
+    upstream: Upstream,
+    spec: (typeof LIST_METHOD)[ListingKind],
+    capabilities: Record<string, unknown>,
+    deadline: number,
+  ): Promise<Item[]> {
+    const session = await upstream.sharedSession(capabilities);
+    const caps = session.initializeResult?.capabilities;
+    if (!isObject(caps) || !(spec.capability in caps)) return [];
+    const items: Item[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const timeoutMs = Math.max(1, deadline - Date.now());
+      let result: Item;
+      try {
+        result = await session.request(spec.method, cursor === undefined ? undefined : { cursor }, { timeoutMs });
+      } catch (err) {
+        // A server with resources but no templates answers templates/list with "method not found".
+        if (page === 0 && err instanceof McpError && err.code === ErrorCode.MethodNotFound) return [];
+        throw err;
+      }
+      const got = result[spec.field];
+      if (Array.isArray(got)) for (const it of got) if (isObject(it)) items.push(it);
+      cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+      if (cursor === undefined) return items;
+    }
+    return items;
+  }
+}

@@ -1,0 +1,45 @@
+import { isObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+
+/** Where a downstream client receives what an upstream sends outside a response. */
+export interface ClientSink {
+  /** Unsolicited notifications: list_changed, message, resources/updated, ... */
+  notify(msg: JsonRpcNotification): void;
+  /** Server-to-client requests (sampling, elicitation, roots/list); resolves with the client's result. */
+  request(msg: JsonRpcRequest): Promise<Record<string, unknown>>;
+}
+
+export interface ClientProfile {
+  protocolVersion: string;
+  capabilities: Record<string, unknown>;
+  clientInfo: Record<string, unknown>;
+}
+
+const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+export function levelRank(level: unknown): number {
+  const i = LEVELS.indexOf(typeof level === 'string' ? level : '');
+  return i < 0 ? 0 : i;
+}
+
+/**
+ * A client that can receive server-to-client requests needs an upstream session of its own: the
+ * upstream asks *that* client, and its answers decide what the upstream offers (server-everything
+ * lists more tools to a client declaring sampling/elicitation/roots). Everyone else shares one warm
+ * session per capability profile.
+ */
+export function needsDedicatedSession(capabilities: Record<string, unknown>): boolean {
+  return 'sampling' in capabilities || 'elicitation' in capabilities || 'roots' in capabilities;
+}
+
+/** A stable key for a capability set, independent of key order. */
+export function profileKey(capabilities: Record<string, unknown>): string {
+  return canonicalJson(capabilities);
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+  if (isObject(v)) {
+    return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(v[k])).join(',') + '}';
+  }
+  return JSON.stringify(v) ?? 'null';
+}

@@ -1,0 +1,219 @@
+import {
+  ErrorCode,
+  McpError,
+  isObject,
+  isRequest,
+  isResponse,
+  type JsonRpcErrorObject,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+} from '../mcp/jsonrpc.js';
+import { isSupportedLegacyVersion } from '../mcp/versions.js';
+import { UpstreamError, type UpstreamTransport } from './transport.js';
+
+export interface InitializeParams {
+  protocolVersion: string;
+  capabilities: Record<string, unknown>;
+  clientInfo: Record<string, unknown>;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Per-request headers for HTTP upstreams (x-mcp-{server}-* credentials, extra_headers). */
+  headers?: Record<string, string>;
+  /** Receives upstream progress for this request; the caller puts its own token back. */
+  onProgress?: (params: Record<string, unknown>) => void;
+}
+
+type Result = Record<string, unknown>;
+
+interface Pending {
+  method: string;
+  resolve(result: Result): void;
+  reject(err: Error): void;
+  timer?: NodeJS.Timeout;
+  timeoutMs: number;
+  onProgress?: (params: Record<string, unknown>) => void;
+}
+
+/**
+ * One initialized MCP session with an upstream server: JSON-RPC ids, timeouts, progress tokens and
+ * cancellation on top of a raw transport. Payloads pass through as parsed JSON, never through schemas.
+ */
+export class UpstreamSession {
+  initializeResult?: Result;
+  protocolVersion?: string;
+  closed = false;
+  /** Unsolicited notifications (list_changed, message, resources/updated, ...). */
+  onNotification: (msg: JsonRpcNotification) => void = () => {};
+  /** Server-to-client requests (sampling, elicitation, roots/list, ping). */
+  onServerRequest: (msg: JsonRpcRequest) => Promise<Result> = async (msg) => {
+    if (msg.method === 'ping') return {};
+    throw new McpError(ErrorCode.MethodNotFound, `Client does not support ${msg.method}`);
+  };
+  /** The session ended without close() being called (child exited, stream lost). */
+  onClose: (err: Error) => void = () => {};
+
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    readonly server: string,
+    private readonly transport: UpstreamTransport,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  get kind(): UpstreamTransport['kind'] {
+    return this.transport.kind;
+  }
+
+  async initialize(params: InitializeParams, headers?: Record<string, string>): Promise<Result> {
+    await this.transport.start({ onmessage: (m) => this.dispatch(m), onclose: (e) => this.lost(e) });
+    const result = await this.request('initialize', params as unknown as Result, { headers });
+    const version = result.protocolVersion;
+    if (typeof version !== 'string' || !isSupportedLegacyVersion(version)) {
+      await this.close();
+      throw new UpstreamError('protocol', `upstream "${this.server}" answered initialize with unsupported protocol version ${JSON.stringify(version)}`);
+    }
+    this.protocolVersion = version;
+    this.transport.setProtocolVersion(version);
+    await this.transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' }, { headers });
+    this.transport.openEventStream?.();
+    this.initializeResult = result;
+    return result;
+  }
+
+  /** Send a request and resolve with its raw `result`; upstream JSON-RPC errors reject as McpError. */
+  request(method: string, params: Result | undefined, opts: RequestOptions = {}): Promise<Result> {
+    if (this.closed) return Promise.reject(new UpstreamError('closed', `upstream "${this.server}" session is closed`));
+    const id = this.nextId++;
+    let outParams = params;
+    const meta = params && isObject(params._meta) ? params._meta : undefined;
+    if (opts.onProgress) {
+      // Our own token (the upstream id) keeps tokens of different downstream clients apart.
+      outParams = { ...params, _meta: { ...meta, progressToken: id } };
+    } else if (meta && 'progressToken' in meta) {
+      const { progressToken: _dropped, ...rest } = meta;
+      outParams = { ...params, _meta: rest };
+    }
+    const msg: JsonRpcRequest = outParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: outParams };
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    return new Promise<Result>((resolve, reject) => {
+      const entry: Pending = { method, resolve, reject, timeoutMs, onProgress: opts.onProgress };
+      this.pending.set(id, entry);
+      this.arm(id, entry);
+      const signal = opts.signal;
+      if (signal) {
+        if (signal.aborted) return this.cancel(id, signal.reason);
+        const onAbort = () => this.cancel(id, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = () => signal.removeEventListener('abort', onAbort);
+        entry.resolve = (r) => (done(), resolve(r));
+        entry.reject = (e) => (done(), reject(e));
+      }
+      this.transport.send(msg, { headers: opts.headers }).catch((err: Error) => this.settle(id, undefined, err));
+    });
+  }
+
+  notify(method: string, params?: Result, headers?: Record<string, string>): Promise<void> {
+    const msg: JsonRpcNotification = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    return this.transport.send(msg, { headers });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new UpstreamError('closed', `upstream "${this.server}" session closed`));
+    await this.transport.close().catch(() => {});
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private arm(id: number, entry: Pending): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      this.sendCancel(id, 'timeout');
+      this.settle(
+        id,
+        undefined,
+        new McpError(ErrorCode.RequestTimeout, `upstream "${this.server}" did not answer ${entry.method} within ${entry.timeoutMs / 1000} s`),
+      );
+    }, entry.timeoutMs);
+  }
+
+  private cancel(id: number, reason: unknown): void {
+    if (!this.pending.has(id)) return;
+    this.sendCancel(id, typeof reason === 'string' ? reason : 'cancelled by client');
+    this.settle(id, undefined, new McpError(ErrorCode.RequestTimeout, `request cancelled: ${typeof reason === 'string' ? reason : 'cancelled by client'}`));
+  }
+
+  private sendCancel(id: number, reason: string): void {
+    if (this.closed) return;
+    this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
+  }
+
+  private settle(id: number, result: Result | undefined, err?: Error): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (err) entry.reject(err);
+    else entry.resolve(result!);
+  }
+
+  private dispatch(msg: JsonRpcMessage): void {
+    if (isResponse(msg)) {
+      const id = typeof msg.id === 'number' ? msg.id : Number(msg.id);
+      if ('error' in msg) {
+        const e = msg.error as JsonRpcErrorObject;
+        this.settle(id, undefined, new McpError(e.code, e.message, e.data));
+      } else {
+        this.settle(id, isObject(msg.result) ? msg.result : {});
+      }
+      return;
+    }
+    if (isRequest(msg)) {
+      this.onServerRequest(msg).then(
+        (result) => this.reply({ jsonrpc: '2.0', id: msg.id, result }),
+        (err: unknown) => {
+          const e = err instanceof McpError ? err.toJson() : { code: ErrorCode.InternalError, message: err instanceof Error ? err.message : String(err) };
+          this.reply({ jsonrpc: '2.0', id: msg.id, error: e });
+        },
+      );
+      return;
+    }
+    const note = msg as JsonRpcNotification;
+    if (note.method === 'notifications/progress' && isObject(note.params)) {
+      const token = note.params.progressToken;
+      const entry = this.pending.get(typeof token === 'number' ? token : Number(token));
+      if (entry?.onProgress) {
+        this.arm(typeof token === 'number' ? token : Number(token), entry); // progress resets the timeout
+        entry.onProgress(note.params);
+      }
+      return;
+    }
+    if (note.method === 'notifications/cancelled') return; // upstream cancelling its own server->client request: nothing to relay yet
+    this.onNotification(note);
+  }
+
+  private reply(msg: JsonRpcMessage): void {
+    if (this.closed) return;
+    this.transport.send(msg).catch(() => {});
+  }
+
+  private lost(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const reason = err ?? new UpstreamError('closed', `upstream "${this.server}" connection closed`);
+    this.failAll(reason);
+    this.onClose(reason);
+  }
+
+  private failAll(err: Error): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, undefined, err);
+  }
+}

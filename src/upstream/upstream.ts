@@ -1,0 +1,330 @@
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/types.js';
+import { ErrorCode, McpError, isObject, type JsonRpcNotification } from '../mcp/jsonrpc.js';
+import { LATEST_LEGACY_VERSION } from '../mcp/versions.js';
+import type { Credentials } from './credentials/types.js';
+import { levelRank, needsDedicatedSession, profileKey, type ClientProfile, type ClientSink } from './lease.js';
+import { UpstreamSession, type RequestOptions } from './session.js';
+import { UpstreamError, type UpstreamTransport } from './transport.js';
+
+export type UpstreamState = 'unknown' | 'ready' | 'down';
+type Result = Record<string, unknown>;
+
+export interface UpstreamDeps {
+  log: Logger;
+  credentials: Credentials;
+  createTransport: (server: ServerConfig, credentials: Credentials, log: Logger) => UpstreamTransport;
+  /** clientInfo sent on shared sessions. */
+  clientInfo: Record<string, unknown>;
+}
+
+interface SharedEntry {
+  capabilities: Record<string, unknown>;
+  session?: Promise<UpstreamSession>;
+  leases: Set<Lease>;
+  /** uri -> number of leases subscribed through this shared session. */
+  subscriptions: Map<string, number>;
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+/**
+ * One configured upstream server: its transport factory, credentials, pooled sessions and health.
+ * Sessions are long-lived; a request never reconnects or re-lists unless the session was lost.
+ */
+export class Upstream {
+  state: UpstreamState = 'unknown';
+  lastError?: string;
+  /** Called on every upstream list_changed, whichever session it came from (catalog invalidation). */
+  readonly listChangedListeners = new Set<(method: string) => void>();
+
+  private readonly shared = new Map<string, SharedEntry>();
+  private failures = 0;
+  private retryAt = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly deps: UpstreamDeps,
+  ) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** A new lease for one downstream client; no upstream traffic until it is used. */
+  lease(profile: ClientProfile, sink: ClientSink): Lease {
+    return new Lease(this, profile, sink);
+  }
+
+  /** The initialize result of the warm default session: what the server is, for readiness and answers. */
+  async describe(capabilities: Record<string, unknown> = {}): Promise<Result> {
+    const s = await this.sharedSession(capabilities);
+    return s.initializeResult!;
+  }
+
+  /** Open a fresh, initialized session (dedicated to one client, or the shared one of a profile). */
+  async openSession(profile: ClientProfile, headers?: Record<string, string>): Promise<UpstreamSession> {
+    if (this.stopped) throw new UpstreamError('closed', `upstream "${this.name}" is stopped`);
+    const now = Date.now();
+    if (now < this.retryAt && this.lastError) {
+      throw new UpstreamError('unreachable', `${this.lastError} (next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s)`);
+    }
+    const transport = this.deps.createTransport(this.config, this.deps.credentials, this.deps.log);
+    const session = new UpstreamSession(this.name, transport, this.config.timeoutMs);
+    try {
+      await session.initialize(
+        { protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo },
+        headers,
+      );
+    } catch (err) {
+      await session.close();
+      this.markDown(err);
+      throw err instanceof McpError || err instanceof UpstreamError
+        ? err
+        : new UpstreamError('unreachable', `upstream "${this.name}" failed to start: ${(err as Error).message}`);
+    }
+    this.markUp();
+    session.onNotification = (msg) => {
+      if (msg.method.endsWith('/list_changed')) for (const l of this.listChangedListeners) l(msg.method);
+    };
+    return session;
+  }
+
+  /** The warm session shared by every client of this capability profile. */
+  sharedSession(capabilities: Record<string, unknown>): Promise<UpstreamSession> {
+    const entry = this.sharedEntry(capabilities);
+    if (!entry.session) {
+      const opening = this.openSession({ protocolVersion: LATEST_LEGACY_VERSION, capabilities, clientInfo: this.deps.clientInfo });
+      entry.session = opening;
+      opening.then(
+        (s) => this.adoptShared(entry, s),
+        () => {
+          if (entry.session === opening) entry.session = undefined;
+        },
+      );
+    }
+    return entry.session;
+  }
+
+  sharedEntry(capabilities: Record<string, unknown>): SharedEntry {
+    const key = profileKey(capabilities);
+    let entry = this.shared.get(key);
+    if (!entry) {
+      entry = { capabilities, leases: new Set(), subscriptions: new Map() };
+      this.shared.set(key, entry);
+    }
+    return entry;
+  }
+
+  private adoptShared(entry: SharedEntry, session: UpstreamSession): void {
+    const upstreamListener = session.onNotification;
+    session.onNotification = (msg) => {
+      upstreamListener(msg);
+      for (const lease of entry.leases) lease.deliver(msg);
+    };
+    session.onClose = (err) => {
+      entry.session = undefined;
+      this.markDown(err);
+      this.deps.log.warn({ server: this.name, err: err.message }, 'upstream session lost');
+      // A stdio child that died is brought back in the background, so the server is up again
+      // before the next request needs it; HTTP upstreams reconnect on demand.
+      if (this.config.transport === 'stdio') this.scheduleRestart(entry);
+    };
+    // Resubscribe what leases still hold after a reconnect.
+    for (const uri of entry.subscriptions.keys()) {
+      session.request('resources/subscribe', { uri }).catch(() => {});
+    }
+  }
+
+  private scheduleRestart(entry: SharedEntry): void {
+    if (this.stopped || this.restartTimer) return;
+    const delay = Math.max(0, this.retryAt - Date.now());
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped || entry.session) return;
+      this.sharedSession(entry.capabilities).catch(() => this.scheduleRestart(entry));
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private markUp(): void {
+    // A server that comes back may list something else than before it went away.
+    if (this.state === 'down') for (const l of this.listChangedListeners) l('*');
+    this.failures = 0;
+    this.retryAt = 0;
+    this.lastError = undefined;
+    this.state = 'ready';
+  }
+
+  private markDown(err: unknown): void {
+    this.failures++;
+    this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.state = 'down';
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const closing: Promise<void>[] = [];
+    for (const entry of this.shared.values()) {
+      if (entry.session) closing.push(entry.session.then((s) => s.close(), () => {}));
+      entry.session = undefined;
+    }
+    await Promise.all(closing);
+  }
+}
+
+/**
+ * One downstream client's use of one upstream. Shared or dedicated is decided here, from the
+ * client's capabilities; callers only see request/notify/subscribe.
+ */
+export class Lease {
+  private dedicated?: Promise<UpstreamSession>;
+  private readonly subscriptions = new Set<string>();
+  private level?: string;
+  private released = false;
+  private readonly isDedicated: boolean;
+  private readonly entry?: SharedEntry;
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly profile: ClientProfile,
+    private readonly sink: ClientSink,
+  ) {
+    this.isDedicated = needsDedicatedSession(profile.capabilities);
+    if (!this.isDedicated) {
+      this.entry = upstream.sharedEntry(profile.capabilities);
+      this.entry.leases.add(this);
+    }
+  }
+
+  /** The upstream's initialize result as this client would see it. */
+  async initializeResult(headers?: Record<string, string>): Promise<Result> {
+    return (await this.session(headers)).initializeResult!;
+  }
+
+  async request(method: string, params: Result | undefined, opts: RequestOptions = {}): Promise<Result> {
+    if (method === 'logging/setLevel' && !this.isDedicated) {
+      // A shared session's log level belongs to everybody: filter per client instead.
+      this.level = isObject(params) && typeof params.level === 'string' ? params.level : undefined;
+      return {};
+    }
+    if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && !this.isDedicated) {
+      return this.sharedSubscription(method, params, opts);
+    }
+    const session = await this.session(opts.headers);
+    try {
+      const result = await session.request(method, params, opts);
+      this.track(method, params);
+      return result;
+    } catch (err) {
+      // The upstream forgot our session (HTTP 404): it never processed the request, so a fresh
+      // session and one retry is safe.
+      if (err instanceof UpstreamError && err.failure === 'session-lost') {
+        this.forget(session);
+        const fresh = await this.session(opts.headers);
+        return fresh.request(method, params, opts);
+      }
+      throw err;
+    }
+  }
+
+  async notify(method: string, params?: Result, headers?: Record<string, string>): Promise<void> {
+    if (!this.isDedicated && method === 'notifications/roots/list_changed') return;
+    const s = this.isDedicated ? this.dedicated : this.entry!.session;
+    if (!s) return; // nothing upstream yet: a notification has nobody to reach
+    await (await s).notify(method, params, headers);
+  }
+
+  /** Shared-session fan-out: a notification from the upstream, filtered for this client. */
+  deliver(msg: JsonRpcNotification): void {
+    if (this.released) return;
+    if (msg.method === 'notifications/message' && this.level !== undefined && levelRank(msg.params?.level) < levelRank(this.level)) return;
+    if (msg.method === 'notifications/resources/updated') {
+      const uri = msg.params?.uri;
+      if (typeof uri !== 'string' || !this.subscriptions.has(uri)) return;
+    }
+    this.sink.notify(msg);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.entry) {
+      this.entry.leases.delete(this);
+      for (const uri of this.subscriptions) this.sharedSubscription('resources/unsubscribe', { uri }, {}).catch(() => {});
+    }
+    if (this.dedicated) {
+      const d = this.dedicated;
+      this.dedicated = undefined;
+      await d.then((s) => s.close(), () => {});
+    }
+  }
+
+  private session(headers?: Record<string, string>): Promise<UpstreamSession> {
+    if (this.released) return Promise.reject(new UpstreamError('closed', `session with upstream "${this.upstream.name}" was released`));
+    if (!this.isDedicated) return this.upstream.sharedSession(this.profile.capabilities);
+    if (!this.dedicated) {
+      const opening = this.upstream.openSession(this.profile, headers).then((s) => this.adopt(s));
+      this.dedicated = opening;
+      opening.catch(() => {
+        if (this.dedicated === opening) this.dedicated = undefined;
+      });
+    }
+    return this.dedicated;
+  }
+
+  private async adopt(session: UpstreamSession): Promise<UpstreamSession> {
+    const upstreamListener = session.onNotification;
+    session.onNotification = (msg) => {
+      upstreamListener(msg);
+      if (!this.released) this.sink.notify(msg);
+    };
+    session.onServerRequest = (msg) => this.sink.request(msg);
+    session.onClose = () => this.forget(session);
+    // A reconnect restores what the client had set up on the lost session.
+    if (this.level) await session.request('logging/setLevel', { level: this.level }).catch(() => {});
+    for (const uri of this.subscriptions) await session.request('resources/subscribe', { uri }).catch(() => {});
+    return session;
+  }
+
+  private forget(session: UpstreamSession): void {
+    if (this.dedicated) {
+      this.dedicated.then((s) => {
+        if (s === session) this.dedicated = undefined;
+      }, () => {});
+    }
+    session.close().catch(() => {});
+  }
+
+  private track(method: string, params: Result | undefined): void {
+    const uri = isObject(params) && typeof params.uri === 'string' ? params.uri : undefined;
+    if (method === 'logging/setLevel') this.level = isObject(params) && typeof params.level === 'string' ? params.level : undefined;
+    else if (method === 'resources/subscribe' && uri) this.subscriptions.add(uri);
+    else if (method === 'resources/unsubscribe' && uri) this.subscriptions.delete(uri);
+  }
+
+  private async sharedSubscription(method: string, params: Result | undefined, opts: RequestOptions): Promise<Result> {
+    const uri = isObject(params) && typeof params.uri === 'string' ? params.uri : undefined;
+    if (!uri) throw new McpError(ErrorCode.InvalidParams, `${method} needs params.uri`);
+    const counts = this.entry!.subscriptions;
+    const n = counts.get(uri) ?? 0;
+    if (method === 'resources/subscribe') {
+      if (this.subscriptions.has(uri)) return {};
+      if (n === 0) await (await this.session(opts.headers)).request(method, params, opts);
+      counts.set(uri, n + 1);
+      this.subscriptions.add(uri);
+    } else {
+      if (!this.subscriptions.delete(uri)) return {};
+      if (n <= 1) {
+        counts.delete(uri);
+        await (await this.session(opts.headers)).request(method, params, opts);
+      } else counts.set(uri, n - 1);
+    }
+    return {};
+  }
+}

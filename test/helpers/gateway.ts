@@ -1,0 +1,76 @@
+import { Writable } from 'node:stream';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { parseConfig } from '../../src/config/load.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/observe/log.js';
+
+export const TEST_KEY = 'sk-test-toolgate-key-0123456789';
+
+export interface TestGateway extends Gateway {
+  /** Every log line the gateway wrote, for canary checks. */
+  logs: string[];
+  mcpUrl(path?: string): URL;
+}
+
+/** Starts a gateway in this process on a free 127.0.0.1 port from YAML text. */
+export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}): Promise<TestGateway> {
+  const config = parseConfig(yaml, 'test-config.yaml', { ...process.env, ...env });
+  if (!config.masterKey) config.masterKey = TEST_KEY;
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const gw = await startGateway(config, { host: '127.0.0.1', port: 0, log: createLogger({ level: 'debug', destination }) });
+  return Object.assign(gw, { logs, mcpUrl: (path = '/mcp') => new URL(gw.url + path) });
+}
+
+export interface ConnectOptions {
+  key?: string;
+  capabilities?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  name?: string;
+}
+
+/** The official SDK client, connected through Streamable HTTP with the gateway key. */
+export async function connectClient(url: URL, opts: ConnectOptions = {}): Promise<Client> {
+  const client = new Client({ name: opts.name ?? 'toolgate-test', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} });
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: { headers: { authorization: `Bearer ${opts.key ?? TEST_KEY}`, ...opts.headers } },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+export function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content.map((c) => c.text ?? '').join('');
+}
+
+/** A raw JSON-RPC POST, for the wire-level cases the SDK client would never send. */
+export async function rawPost(
+  url: URL | string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TEST_KEY}`, ...headers },
+    body,
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const EVERYTHING_STDIO = `
+    transport: stdio
+    command: node
+    args: ["node_modules/@modelcontextprotocol/server-everything/dist/index.js", "stdio"]`;
