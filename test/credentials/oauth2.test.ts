@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { oauth2ClientCredentials, tokenUseMs, type OAuth2ClientCredentialsAuth } from '../../src/upstream/credentials/oauth2.js';
 import type { OutboundRequest } from '../../src/upstream/credentials/types.js';
-import { UpstreamError } from '../../src/upstream/transport.js';
 import { startTokenEndpoint, type TokenEndpoint, type TokenEndpointOptions } from '../fixtures/token-endpoint.js';
+import { rejection } from './rejection.js';
 
 // Characters that HTTP Basic needs form-encoded (RFC 6749 2.3.1) and a marker to hunt for in errors.
 const SECRET = 'CANARY-s3cr3t:with space+plus/&amp';
@@ -52,16 +52,6 @@ async function callResource(e: TokenEndpoint, creds: { apply(r: OutboundRequest)
   const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
   await res.arrayBuffer();
   return res.status;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof UpstreamError, `expected UpstreamError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('oauth2 client credentials', () => {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsSigV4, parseCredentialsFile, type AwsSigV4Auth } from '../../src/upstream/credentials/sigv4.js';
 import type { Credentials, OutboundRequest } from '../../src/upstream/credentials/types.js';
-import { UpstreamError } from '../../src/upstream/transport.js';
 import { startFakeSts, startSigV4Verifier, type FakeSts, type Keyring, type SigV4Verifier } from '../fixtures/sigv4-verifier.js';
+import { rejection } from './rejection.js';
 
 const REGION = 'eu-west-3';
 const SERVICE = 'bedrock-agentcore';
@@ -59,16 +59,6 @@ async function send(req: OutboundRequest, body = req.body): Promise<number> {
   const res = await fetch(req.url, { method: req.method, headers: req.headers, body });
   await res.arrayBuffer();
   return res.status;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof UpstreamError, `expected UpstreamError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
 }
 
 function lastAccepted() {
