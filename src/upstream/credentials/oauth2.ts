@@ -229,6 +229,7 @@ function sameIssuer(a: string, b: string): boolean {
 
 /** Upstream protected-resource metadata → its first authorization server → that server's token endpoint. */
 async function discoverTokenEndpoint(serverUrl: string, http: HttpExchange): Promise<string> {
+  if (!URL.canParse(serverUrl)) throw http.fail('no token_url configured and no server url to discover it from');
   const server = new URL(serverUrl);
   const tried: string[] = [];
   let resource = await firstDocument(http, 'protected-resource metadata', wellKnown(server, 'oauth-protected-resource'), tried);
