@@ -46,6 +46,8 @@ const STATUS_BODY_CHARS = 200;
 const DELETE_TIMEOUT_MS = 5_000;
 const RECONNECT_FIRST_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
+/** Resumptions in a row that bring no new event before a request is given up. */
+const MAX_IDLE_RESUMES = 5;
 
 export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
   const v = headers[name];
@@ -235,7 +237,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     const type = headerValue(res.headers, 'content-type') ?? '';
     try {
       if (type.includes('text/event-stream')) {
-        await readEventStream(res.body, { onEvent: (ev) => this.onStreamEvent(ev.event, ev.data) });
+        await this.followResponseStream(res.body, msg, opts);
         return;
       }
       const text = await res.body.text();
@@ -246,6 +248,60 @@ export class StreamableHttpTransport implements UpstreamTransport {
       if (!res.body.destroyed) res.body.destroy();
       if (err instanceof SyntaxError) throw this.protocolError(`sent invalid JSON: ${err.message}`);
       throw this.http.failure(err, signal);
+    }
+  }
+
+  /**
+   * Reads a POST's event stream. If it ends before the answer to our request came (2025-11-25 servers may
+   * close it after a priming event and let the client poll), the request is resumed with GET + Last-Event-ID.
+   */
+  private async followResponseStream(first: HttpResponse['body'], msg: JsonRpcMessage, opts?: SendOptions): Promise<void> {
+    const signal = opts?.signal;
+    const awaited = typeof msg.method === 'string' && 'id' in msg ? msg.id : undefined;
+    let answered = awaited === undefined;
+    let lastEventId: string | undefined;
+    let retryMs = RECONNECT_FIRST_MS;
+    const deliver = (m: unknown): void => {
+      if (!answered && (m as { id?: unknown } | null)?.id === awaited && !('method' in (m as object))) answered = true;
+      this.deliver(m);
+    };
+    const sink = {
+      onEvent: (ev: { id?: string; event?: string; data: string }) => {
+        if (ev.id !== undefined) lastEventId = ev.id;
+        if (ev.event === undefined || ev.event === 'message') deliverJson(ev.data, deliver);
+      },
+      onRetry: (ms: number) => {
+        retryMs = Math.min(Math.max(ms, 0), RECONNECT_MAX_MS);
+      },
+    };
+    let body = first;
+    let idle = 0;
+    for (;;) {
+      const before = lastEventId;
+      try {
+        await readEventStream(body, sink);
+      } catch (err) {
+        // A dropped stream is resumable once the server gave us a cursor; anything else is a real failure.
+        if (answered || lastEventId === undefined || err instanceof SyntaxError || err instanceof UpstreamError || signal?.aborted) throw err;
+      }
+      if (answered) return;
+      if (lastEventId === undefined) {
+        throw new UpstreamError('closed', `upstream "${this.http.server}" ended the response stream before answering`);
+      }
+      idle = lastEventId === before ? idle + 1 : 0;
+      if (idle > MAX_IDLE_RESUMES) {
+        throw new UpstreamError('closed', `upstream "${this.http.server}" kept ending the response stream without answering`);
+      }
+      await sleep(retryMs, undefined, { signal });
+      const headers = this.baseHeaders('text/event-stream', false);
+      headers['last-event-id'] = lastEventId;
+      const res = await this.http.request({ method: 'GET', url: this.http.url, headers, extraHeaders: opts?.headers, signal });
+      if (!isOk(res.statusCode)) throw await this.http.statusError(res, this.sessionId !== undefined);
+      if (!(headerValue(res.headers, 'content-type') ?? '').includes('text/event-stream')) {
+        await res.body.dump();
+        throw this.protocolError('answered a resumption GET without an event stream');
+      }
+      body = res.body;
     }
   }
 

@@ -182,6 +182,30 @@ describe('StreamableHttpTransport SSE replies', () => {
   });
 });
 
+describe('StreamableHttpTransport resumption', () => {
+  let recorder: HeaderRecorder;
+  before(async () => {
+    recorder = await startHeaderRecorder({ respondWith: 'sse-then-resume' });
+  });
+  after(() => recorder.stop());
+
+  test('a response stream that ends before the answer is resumed with GET + Last-Event-ID', async () => {
+    const transport = http(recorder.url, bearer(() => SECRET));
+    const rpc = new TinyRpc(transport);
+    await rpc.start();
+    await rpc.handshake();
+    const echoed = await rpc.request('tools/call', { name: 'echo', arguments: { message: 'later' } });
+    assert.deepEqual(JSON.parse(firstText(echoed)), { message: 'later' });
+    const resumes = recorder.requests.filter((r) => r.method === 'GET');
+    assert.equal(resumes.length, 2, 'initialize and tools/call were each resumed once');
+    for (const r of resumes) {
+      assert.match(String(r.headers['last-event-id']), /^\d+$/);
+      assert.equal(r.headers.authorization, `Bearer ${SECRET}`);
+    }
+    await transport.close();
+  });
+});
+
 describe('StreamableHttpTransport 401 handling', () => {
   let recorder: HeaderRecorder;
   before(async () => {
