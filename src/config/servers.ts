@@ -119,8 +119,12 @@ export function checkHttpUrl(value: string, path: KeyPath, issues: IssueList): v
 function resolveAuth(f: Fields, raw: Record<string, unknown>, at: KeyPath, issues: IssueList): AuthConfig | undefined {
   const authPath = [...at, 'auth_type'];
   const hasValue = raw.auth_value !== undefined || raw.authentication_token !== undefined;
-  if (raw.auth_type === undefined || f.auth_type === 'none') {
+  if (raw.auth_type === undefined) {
     if (hasValue) issues.warn([...at, 'auth_value'], 'is set but auth_type is not, so no credential is sent; add e.g. auth_type: bearer_token');
+    return { type: 'none' };
+  }
+  if (f.auth_type === 'none') {
+    if (hasValue) issues.warn([...at, 'auth_value'], 'ignored because auth_type is none');
     return { type: 'none' };
   }
   const type = f.auth_type;
@@ -132,6 +136,11 @@ function resolveAuth(f: Fields, raw: Record<string, unknown>, at: KeyPath, issue
       return undefined;
     }
     if (value === undefined) return undefined;
+    if (/[\r\n\0]/.test(value)) {
+      // Typically a trailing newline from `$(cat token-file)`; the HTTP client would refuse the header later, less clearly.
+      issues.error([...at, raw.auth_value !== undefined ? 'auth_value' : 'authentication_token'], 'contains a line break or NUL, which cannot go into an HTTP header (a trailing newline from a file?)');
+      return undefined;
+    }
     if (type === 'basic' && !value.includes(':')) {
       issues.warn([...at, 'auth_value'], 'basic auth expects user:password (Toolgate base64-encodes it, as LiteLLM does); the value has no ":"');
     }

@@ -136,6 +136,11 @@ test('static header values may not break the header block, and header names must
   assertIssue(err, 'mcp_servers.s.static_headers["bad name"]', 'header name');
 });
 
+test('an auth value with a line break (trailing newline from a file) is refused without echoing it', () => {
+  const err = configError(`mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/T\n`, { T: `${CANARY}\n` });
+  assertIssue(err, 'mcp_servers.s.auth_value', 'line break');
+});
+
 test('a missing environment variable names the variable and the key that needs it', () => {
   const err = configError(`mcp_servers:\n  github:\n    url: https://h.example/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/GITHUB_TOKEN\n`);
   assert.deepEqual(err.issues, [`${FILE}: mcp_servers.github.auth_value: environment variable GITHUB_TOKEN is not set`]);
