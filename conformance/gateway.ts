@@ -2,16 +2,16 @@
  * Starts Toolgate in front of the fixture the way a user would: `toolgate start` with a
  * LiteLLM-style config naming one server, `fixture`, and a master key.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from './runtime.js';
 import { startKeyProxy } from './key-proxy.js';
+import { freePort, stopChild } from '../test/fixtures/everything.js';
 
 export const GATEWAY_ENTRY = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const READY_TIMEOUT_MS = 30_000;
@@ -26,29 +26,12 @@ export function gatewayPresent(): boolean {
   return existsSync(GATEWAY_ENTRY);
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
     sock.once('connect', () => sock.end(() => resolve(true)));
     sock.once('error', () => resolve(false));
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export async function startGateway(fixtureUrl: string): Promise<RunningGateway> {

@@ -68,14 +68,12 @@ function totals(results: ScenarioResults | undefined, names: string[]): string {
 
 function printTable(revision: string, scored: string[], notScored: Map<string, string>, direct: ScenarioResults, toolgate?: ScenarioResults) {
   const names = [...scored, ...[...notScored.keys()].filter((n) => !scored.includes(n))];
-  const width = Math.max(...names.map((n) => n.length)) + 16;
+  const label = (n: string) => (notScored.has(n) ? `${n} (not scored: ${notScored.get(n)})` : n);
+  const width = Math.max(...names.map((n) => label(n).length)) + 2;
   const row = (a: string, b: string, c: string) => console.log(`${a.padEnd(width)}${b.padEnd(16)}${c}`);
   console.log(`\n== --requirements ${revision} (conformance ${CONFORMANCE_VERSION}; cells: verdict passed/failed checks)`);
   row('scenario', 'direct', 'through Toolgate');
-  for (const name of names) {
-    const tag = notScored.has(name) ? ` (not scored: ${notScored.get(name)})` : '';
-    row(`${name}${tag}`, cell(direct.get(name)), toolgate ? cell(toolgate.get(name)) : '—');
-  }
+  for (const name of names) row(label(name), cell(direct.get(name)), toolgate ? cell(toolgate.get(name)) : '—');
   console.log(`scored:     direct ${totals(direct, scored)} | Toolgate ${totals(toolgate, scored)}`);
   const extra = [...notScored.keys()];
   console.log(`not scored: direct ${totals(direct, extra)} | Toolgate ${totals(toolgate, extra)}`);
