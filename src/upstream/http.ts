@@ -209,6 +209,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       // A new initialize starts a new session: the old id and version must not leak into it.
       this.sessionId = undefined;
       this.protocolVersion = undefined;
+      this.stream?.abort();
     }
     const body = JSON.stringify(msg);
     const signal = opts?.signal;

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Credentials, OutboundRequest } from '../../src/upstream/credentials/types.js';
 import { NO_CREDENTIALS } from '../../src/upstream/credentials/types.js';
@@ -275,4 +278,32 @@ test('a dead port is unreachable, naming the server and the cause but no secret'
     return true;
   });
   await transport.close();
+});
+
+test('an answer that is not JSON is a protocol failure', async () => {
+  const bodies: Record<string, [string, string]> = { '/html': ['text/html', '<html>hi</html>'], '/broken': ['application/json', '{"jsonrpc":'] };
+  const server = createServer((req, res) => {
+    const [type, body] = bodies[req.url ?? ''] ?? ['text/plain', ''];
+    req.resume();
+    res.writeHead(200, { 'content-type': type }).end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    for (const [path, why] of [['/html', /content-type "text\/html"/], ['/broken', /invalid JSON/]] as const) {
+      const transport = http(base + path);
+      await assert.rejects(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }), (err: unknown) => {
+        assert.ok(err instanceof UpstreamError);
+        assert.equal(err.failure, 'protocol');
+        assert.match(err.message, /^upstream "github" /);
+        assert.match(err.message, why);
+        return true;
+      });
+      await transport.close();
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
