@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
+import { randomBytes } from 'node:crypto';
+import { ExchangeStore } from './edge/mrtr.js';
 import { SessionStore } from './edge/session-store.js';
 import { upstreamHeadersResolver } from './edge/upstream-headers.js';
 import { GatewayRouter } from './router/gateway-router.js';
@@ -41,7 +43,9 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
     );
   }
   const sessions = new SessionStore(config.settings.sessionTtlMs);
-  const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log));
+  // requestState must verify on every replica: the configured secret, else one per process.
+  const exchanges = new ExchangeStore(config.settings.stateSecret ?? randomBytes(32));
+  const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log), config.settings);
   let ready = false;
   const server = createEdgeServer({
     log,
@@ -51,6 +55,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
     sessions,
     router,
     maxBodyBytes: config.settings.maxBodyBytes,
+    exchanges,
     upstreamHeaders: upstreamHeadersResolver(config.servers),
     allowedOrigins: config.settings.allowedOrigins,
     loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
@@ -74,6 +79,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
     upstreams,
     async close() {
       await sessions.closeAll();
+      exchanges.closeAll();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

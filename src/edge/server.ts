@@ -8,6 +8,7 @@ import type { Upstream } from '../upstream/upstream.js';
 import { sendJson, sendRpcError } from './http-util.js';
 import { originAllowed } from './origin.js';
 import type { RequestLog } from './request-log.js';
+import { handleSseMessage, handleSseStream } from './legacy-sse.js';
 import { handleDelete, handleGet, handlePost, type StreamableDeps } from './streamable.js';
 
 export interface EdgeDeps extends StreamableDeps {
@@ -31,6 +32,22 @@ export function mcpSelector(path: string): string | undefined | null {
   if (path.endsWith('/mcp') || path.endsWith('/mcp/')) {
     const sel = path.slice(1, path.lastIndexOf('/mcp'));
     return sel && !sel.includes('/') ? decodeURIComponent(sel) : null;
+  }
+  return null;
+}
+
+/** Legacy HTTP+SSE paths: `/sse`, `/mcp/sse` (aggregate) and `/mcp/{sel}/sse`, each with `/messages` for POSTs. */
+export function legacySsePath(path: string): { selector: string | undefined; kind: 'stream' | 'messages' } | null {
+  let p = path.endsWith('/') ? path.slice(0, -1) : path;
+  let kind: 'stream' | 'messages' = 'stream';
+  if (p.endsWith('/sse/messages') || p.endsWith('/sse/message')) {
+    kind = 'messages';
+    p = p.slice(0, p.lastIndexOf('/'));
+  }
+  if (p === '/sse' || p === '/mcp/sse') return { selector: undefined, kind };
+  if (p.startsWith('/mcp/') && p.endsWith('/sse')) {
+    const sel = p.slice(5, -4);
+    return sel && !sel.includes('/') ? { selector: decodeURIComponent(sel), kind } : null;
   }
   return null;
 }
@@ -69,7 +86,8 @@ async function handle(
   if (path === '/health/liveliness' || path === '/health/liveness') return sendJson(res, 200, { status: 'alive' });
   if (path === '/health/readiness') return readiness(res, deps);
 
-  const selector = mcpSelector(path);
+  const sse = legacySsePath(path);
+  const selector = sse ? sse.selector : mcpSelector(path);
   if (selector === null) return sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method} ${path}; MCP endpoints are /mcp and /mcp/{server}` });
 
   if (!originAllowed(req, deps.allowedOrigins, deps.loopbackOnly)) {
@@ -86,6 +104,12 @@ async function handle(
   const scope = resolved.scope;
   log.server = scope.servers.join(',');
   const inb = { req, res, caller, scope, log };
+  if (sse) {
+    if (sse.kind === 'stream' && req.method === 'GET') return handleSseStream(inb, deps, path);
+    if (sse.kind === 'messages' && req.method === 'POST') return handleSseMessage(inb, deps, query);
+    res.setHeader('allow', sse.kind === 'stream' ? 'GET' : 'POST');
+    return sendRpcError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed on ${path}`);
+  }
   switch (req.method) {
     case 'POST':
       return handlePost(inb, deps);

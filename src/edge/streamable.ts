@@ -10,9 +10,12 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../mcp/jsonrpc.js';
-import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
+import { isModernVersion, isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
 import type { RouteScope, Router } from '../router/route.js';
+import { envelopeVersion } from '../mcp/modern.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
+import { handleModern } from './modern.js';
+import type { ExchangeStore } from './mrtr.js';
 import { BodyTooLarge, headerValue, readBody, sendJson, sendRpcError } from './http-util.js';
 import type { RequestLog } from './request-log.js';
 import { Responder } from './responder.js';
@@ -20,6 +23,7 @@ import type { SessionStore } from './session-store.js';
 import { SseStream } from './sse.js';
 
 export interface StreamableDeps {
+  exchanges: ExchangeStore;
   router: Router;
   sessions: SessionStore;
   maxBodyBytes: number;
@@ -69,6 +73,15 @@ export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<vo
     body = JSON.parse(text);
   } catch {
     return sendRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
+  }
+  if (!Array.isArray(body) && (envelopeVersion(body) !== undefined || isModernVersion(headerValue(req.headers['mcp-protocol-version'])))) {
+    if (!isJsonRpcMessage(body)) return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
+    log.method = typeof body.method === 'string' ? body.method : 'response';
+    if (!isRequest(body)) {
+      res.writeHead(202).end();
+      return;
+    }
+    return handleModern(inb, deps, body);
   }
   const batch = Array.isArray(body);
   const messages = (batch ? body : [body]) as unknown[];

@@ -19,3 +19,7 @@ export function negotiateVersion(requested: unknown): string {
 export function versionAllowsBatch(v: string): boolean {
   return v === '2025-03-26';
 }
+
+export function isModernVersion(v: string | undefined): boolean {
+  return v !== undefined && (MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(v);
+}

@@ -12,6 +12,11 @@ export interface ClientProfile {
   protocolVersion: string;
   capabilities: Record<string, unknown>;
   clientInfo: Record<string, unknown>;
+  /**
+   * Stateless (2026-07-28) clients have no session to dedicate an upstream session to: each call
+   * that may need them (sampling/elicitation/roots) borrows one exclusively from a pool instead.
+   */
+  pooled?: boolean;
 }
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];

@@ -27,6 +27,8 @@ interface SharedEntry {
 }
 
 const BACKOFF_BASE_MS = 500;
+const POOL_MAX_IDLE = 8;
+const POOL_IDLE_MS = 60_000;
 const BACKOFF_MAX_MS = 30_000;
 
 /**
@@ -40,6 +42,9 @@ export class Upstream {
   readonly listChangedListeners = new Set<(method: string) => void>();
 
   private readonly shared = new Map<string, SharedEntry>();
+  /** Idle sessions lent one call at a time to stateless clients, per capability profile. */
+  private readonly pools = new Map<string, { sessions: UpstreamSession[]; idleSince: Map<UpstreamSession, number> }>();
+  private poolSweeper?: NodeJS.Timeout;
   private failures = 0;
   private retryAt = 0;
   private restartTimer?: NodeJS.Timeout;
@@ -139,6 +144,49 @@ export class Upstream {
     }
   }
 
+  /** An initialized session for exactly one call; give it back with checkin(). */
+  async checkout(profile: ClientProfile): Promise<UpstreamSession> {
+    const pool = this.pools.get(profileKey(profile.capabilities));
+    while (pool && pool.sessions.length > 0) {
+      const s = pool.sessions.pop()!;
+      pool.idleSince.delete(s);
+      if (!s.closed) return s;
+    }
+    return this.openSession(profile);
+  }
+
+  checkin(profile: ClientProfile, session: UpstreamSession): void {
+    if (session.closed || this.stopped) return;
+    const key = profileKey(profile.capabilities);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = { sessions: [], idleSince: new Map() };
+      this.pools.set(key, pool);
+    }
+    if (pool.sessions.length >= POOL_MAX_IDLE) {
+      session.close().catch(() => {});
+      return;
+    }
+    pool.sessions.push(session);
+    pool.idleSince.set(session, Date.now());
+    if (!this.poolSweeper) {
+      this.poolSweeper = setInterval(() => this.sweepPools(), POOL_IDLE_MS / 2);
+      this.poolSweeper.unref();
+    }
+  }
+
+  private sweepPools(): void {
+    const now = Date.now();
+    for (const pool of this.pools.values()) {
+      for (const [s, since] of pool.idleSince) {
+        if (now - since < POOL_IDLE_MS) continue;
+        pool.idleSince.delete(s);
+        pool.sessions.splice(pool.sessions.indexOf(s), 1);
+        s.close().catch(() => {});
+      }
+    }
+  }
+
   private scheduleRestart(entry: SharedEntry): void {
     if (this.stopped || this.restartTimer) return;
     const delay = Math.max(0, this.retryAt - Date.now());
@@ -167,9 +215,12 @@ export class Upstream {
   }
 
   async close(): Promise<void> {
+    const closing: Promise<void>[] = [];
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    const closing: Promise<void>[] = [];
+    if (this.poolSweeper) clearInterval(this.poolSweeper);
+    for (const pool of this.pools.values()) for (const s of pool.sessions) closing.push(s.close());
+    this.pools.clear();
     for (const entry of this.shared.values()) {
       if (entry.session) closing.push(entry.session.then((s) => s.close(), () => {}));
       entry.session = undefined;
@@ -188,6 +239,7 @@ export class Lease {
   private level?: string;
   private released = false;
   private readonly isDedicated: boolean;
+  private readonly isPooled: boolean;
   private readonly entry?: SharedEntry;
 
   constructor(
@@ -195,7 +247,9 @@ export class Lease {
     private readonly profile: ClientProfile,
     private readonly sink: ClientSink,
   ) {
-    this.isDedicated = needsDedicatedSession(profile.capabilities);
+    const needsOwn = needsDedicatedSession(profile.capabilities);
+    this.isPooled = needsOwn && profile.pooled === true;
+    this.isDedicated = needsOwn && !this.isPooled;
     if (!this.isDedicated) {
       this.entry = upstream.sharedEntry(profile.capabilities);
       this.entry.leases.add(this);
@@ -216,6 +270,7 @@ export class Lease {
     if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && !this.isDedicated) {
       return this.sharedSubscription(method, params, opts);
     }
+    if (this.isPooled && method !== 'resources/subscribe' && method !== 'resources/unsubscribe') return this.pooledRequest(method, params, opts);
     const session = await this.session(opts.headers);
     try {
       const result = await session.request(method, params, opts);
@@ -230,6 +285,19 @@ export class Lease {
         return fresh.request(method, params, opts);
       }
       throw err;
+    }
+  }
+
+  /** One call on a session borrowed for its whole duration, so its server-to-client requests are ours. */
+  private async pooledRequest(method: string, params: Result | undefined, opts: RequestOptions): Promise<Result> {
+    const session = await this.upstream.checkout(this.profile);
+    const previous = session.onServerRequest;
+    session.onServerRequest = (msg) => this.sink.request(msg);
+    try {
+      return await session.request(method, params, opts);
+    } finally {
+      session.onServerRequest = previous;
+      this.upstream.checkin(this.profile, session);
     }
   }
 

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, McpError, isObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { StateTokens } from '../mcp/state-token.js';
+import type { ClientSink } from '../upstream/lease.js';
+
+type Result = Record<string, unknown>;
+
+/** How long a client has to answer an `input_required` before the upstream is told no. */
+export const INPUT_TTL_MS = 5 * 60_000;
+
+/** Which declared client capability each kind of input request needs. */
+const CAPABILITY: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
+interface PendingInput {
+  key: string;
+  msg: JsonRpcRequest;
+  resolve(result: Result): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One stateless client call that an upstream (2025 era, holding a session) interrupted with
+ * server-to-client requests. The upstream call keeps running; each interruption becomes an
+ * `input_required` result, and the client's retry (same method, `inputResponses` + our
+ * `requestState`) answers the waiting upstream requests and resumes.
+ */
+export class Exchange implements ClientSink {
+  readonly id = randomBytes(12).toString('base64url');
+  private readonly pending = new Map<string, PendingInput>();
+  private nextKey = 1;
+  private waiter?: () => void;
+  private expiry?: NodeJS.Timeout;
+
+  constructor(private capabilities: Result) {}
+
+  notify(_msg: JsonRpcNotification): void {
+    // Unsolicited notifications reach stateless clients through subscriptions/listen, not calls.
+  }
+
+  request(msg: JsonRpcRequest): Promise<Result> {
+    const cap = CAPABILITY[msg.method];
+    if (!cap || !(cap in this.capabilities)) {
+      // Never ask a client for input of a kind it did not declare in this request.
+      return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Client does not support ${msg.method}`));
+    }
+    return new Promise((resolve, reject) => {
+      const key = `input-${this.nextKey++}`;
+      this.pending.set(key, { key, msg, resolve, reject });
+      this.waiter?.();
+    });
+  }
+
+  /** Resolves when an upstream request needs the client (or immediately if one already does). */
+  inputNeeded(): Promise<void> {
+    if (this.pending.size > 0) return Promise.resolve();
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  /** The `inputRequests` map of an input_required result. */
+  inputRequests(): Result {
+    const out: Result = {};
+    for (const p of this.pending.values()) {
+      out[p.key] = p.msg.params === undefined ? { method: p.msg.method } : { method: p.msg.method, params: p.msg.params };
+    }
+    return out;
+  }
+
+  /** The retry's answers; keys we did not ask are ignored, missing ones are asked again. */
+  answer(inputResponses: unknown, capabilities: Result): void {
+    this.capabilities = capabilities;
+    this.waiter = undefined;
+    if (!isObject(inputResponses)) return;
+    for (const [key, value] of Object.entries(inputResponses)) {
+      const p = this.pending.get(key);
+      if (!p || !isObject(value)) continue;
+      this.pending.delete(key);
+      p.resolve(value);
+    }
+  }
+
+  /** Abandoned: the upstream hears a decline (elicitation) or an error, so its call can end. */
+  abandon(): void {
+    for (const p of this.pending.values()) {
+      if (p.msg.method === 'elicitation/create') p.resolve({ action: 'decline' });
+      else p.reject(new McpError(ErrorCode.RequestTimeout, 'the client did not answer the input request in time'));
+    }
+    this.pending.clear();
+  }
+
+  armExpiry(onExpire: () => void, ms = INPUT_TTL_MS): void {
+    this.disarm();
+    this.expiry = setTimeout(onExpire, ms);
+    this.expiry.unref();
+  }
+
+  disarm(): void {
+    if (this.expiry) clearTimeout(this.expiry);
+  }
+}
+
+interface Suspended {
+  exchange: Exchange;
+  call: Promise<Result>;
+  close(): void;
+}
+
+/** Signed requestState minted by Toolgate, bound to the caller's key, the method and the name. */
+export interface BridgeState {
+  x: string; // exchange id
+  k: string; // caller key id
+  m: string; // method
+  n: string; // name or uri
+}
+
+/**
+ * Exchanges waiting for a client's retry. The requestState is signed with the configured secret, so
+ * any replica can verify it; the upstream call itself lives in the process that started it.
+ */
+export class ExchangeStore {
+  private readonly waiting = new Map<string, Suspended>();
+  readonly tokens: StateTokens;
+
+  constructor(secret: Buffer | string) {
+    this.tokens = new StateTokens(secret, 'tg1');
+  }
+
+  suspend(exchange: Exchange, call: Promise<Result>, close: () => void, state: BridgeState): string {
+    this.waiting.set(exchange.id, { exchange, call, close });
+    exchange.armExpiry(() => {
+      this.waiting.delete(exchange.id);
+      exchange.abandon();
+      call.catch(() => {}).finally(close);
+    });
+    return this.tokens.sign(state as unknown as Result, INPUT_TTL_MS);
+  }
+
+  /** The suspended exchange a retry resumes, after checking its requestState; throws -32602 otherwise. */
+  resume(requestState: string, expect: Omit<BridgeState, 'x'>): Suspended {
+    const state = this.tokens.verify(requestState) as BridgeState | undefined;
+    if (!state || state.k !== expect.k || state.m !== expect.m || state.n !== expect.n) {
+      throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
+    }
+    const s = this.waiting.get(state.x);
+    if (!s) throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState: the interrupted call is no longer waiting here');
+    this.waiting.delete(state.x);
+    s.exchange.disarm();
+    return s;
+  }
+
+  closeAll(): void {
+    for (const s of this.waiting.values()) {
+      s.exchange.disarm();
+      s.exchange.abandon();
+      s.close();
+    }
+    this.waiting.clear();
+  }
+}
