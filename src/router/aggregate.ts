@@ -18,12 +18,12 @@ import {
   type UriTarget,
 } from './catalog-build.js';
 import { createCursorCodec, fingerprint, type CursorCodec } from './cursor.js';
-import { toolAllowed } from './filters.js';
-import type { NameTable, NameTarget } from './names.js';
+import { MIN_EXPOSED_NAME_LENGTH, type NameTable, type NameTarget } from './names.js';
 import { hasProgressToken } from './passthrough.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
 import { randomBytes } from 'node:crypto';
 import { TOOLGATE_VERSION } from '../version.js';
+import { refusedTool, ToolPolicy } from './tool-policy.js';
 import { matchesUriTemplate } from './uri-template.js';
 
 type Result = Record<string, unknown>;
@@ -39,7 +39,16 @@ interface View {
   uris?: UriTable;
   /** Per server: the listing used (for templates and filter explanations). */
   listings: Map<string, Listing>;
-  outcomes: Record<string, { ok: boolean; count?: number; error?: string }>;
+  outcomes: Record<string, ServerOutcome>;
+}
+
+/** One server's part in a merged listing, returned in `_meta['io.toolgate/servers']`. */
+export interface ServerOutcome {
+  ok: boolean;
+  count?: number;
+  error?: string;
+  /** prefix_mode never: names this server also lists that another server's item took. */
+  collisions?: Array<{ name: string; exposedBy: string }>;
 }
 
 /** Everything aggregate sessions share: the catalog, merged views and the cursor key. */
@@ -47,14 +56,24 @@ export class AggregateCatalog {
   readonly catalog: CatalogStore;
   readonly cursors: CursorCodec;
   readonly byName = new Map<string, ServerConfig>();
+  readonly policies = new Map<string, ToolPolicy | undefined>();
   private readonly views = new Map<string, View>();
+  private readonly maxNameLength: number;
 
   constructor(
     readonly upstreams: Map<string, Upstream>,
     readonly config: GatewayConfig,
     readonly log: Logger,
   ) {
-    for (const s of config.servers) this.byName.set(s.name, s);
+    for (const s of config.servers) {
+      this.byName.set(s.name, s);
+      this.policies.set(s.name, ToolPolicy.for(s, config.settings.toolPrefixSeparator));
+    }
+    // Below this a shortened name would be mostly hash; the config accepts smaller values, names.ts does not.
+    this.maxNameLength = Math.max(MIN_EXPOSED_NAME_LENGTH, config.settings.maxToolNameLength);
+    if (this.maxNameLength !== config.settings.maxToolNameLength) {
+      log.warn({ configured: config.settings.maxToolNameLength, used: this.maxNameLength }, 'max_tool_name_length raised to the smallest length that can hold a shortened name');
+    }
     this.catalog = new CatalogStore(upstreams, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log });
     this.cursors = createCursorCodec(config.settings.stateSecret ?? randomBytes(32));
   }
@@ -65,11 +84,14 @@ export class AggregateCatalog {
     return this.build(kind, servers, capabilities, listings);
   }
 
-  /** The last view built, without listing again, unless nothing was ever listed for this scope. */
+  /**
+   * The view calls are routed by: each server's last listing however old (a call never waits on a
+   * relisting, nor relists a healthy server because another one is down); only a server never
+   * listed for this profile is listed now.
+   */
   async routingView(kind: ListingKind, servers: string[], capabilities: Result): Promise<View> {
-    const peeked = servers.map((s) => this.catalog.peek(s, kind, capabilities));
-    if (peeked.every((l) => l !== undefined && !l.error)) return this.build(kind, servers, capabilities, peeked as Listing[]);
-    return this.view(kind, servers, capabilities);
+    const listings = await Promise.all(servers.map((s) => this.catalog.peek(s, kind, capabilities) ?? this.catalog.get(s, kind, capabilities)));
+    return this.build(kind, servers, capabilities, listings);
   }
 
   private build(kind: ListingKind, servers: string[], capabilities: Result, listings: Listing[]): View {
@@ -87,10 +109,8 @@ export class AggregateCatalog {
       const listing = listings[i]!;
       byServer.set(name, listing);
       outcomes[name] = listing.error ? { ok: false, error: listing.error } : { ok: true, count: listing.items.length };
-      const items =
-        kind === 'tools'
-          ? listing.items.filter((t) => typeof t.name === 'string' && toolAllowed(t.name, cfg, settings.toolPrefixSeparator))
-          : listing.items;
+      const policy = this.policies.get(name);
+      const items = kind === 'tools' && policy ? listing.items.filter((t) => typeof t.name === 'string' && policy.allows(t.name)) : listing.items;
       perServer.push({ server: name, items, descriptions: kind === 'tools' ? cfg.toolNameToDescription : undefined });
       naming.set(name, {
         prefix: cfg.alias ?? cfg.name,
@@ -103,9 +123,13 @@ export class AggregateCatalog {
       const uris = buildUriTable(perServer);
       view = { key, items: mergeListing('resources', perServer, uris), uris, listings: byServer, outcomes };
     } else {
-      const names = buildListingTable(kind, perServer, naming, { separator: settings.toolPrefixSeparator, maxLength: settings.maxToolNameLength });
+      const names = buildListingTable(kind, perServer, naming, { separator: settings.toolPrefixSeparator, maxLength: this.maxNameLength });
       for (const c of names.collisions) {
         this.log.warn({ kind, name: c.exposed, servers: c.servers }, `${kind} name collision with prefix_mode never: only the first server's is exposed`);
+        for (const loser of c.servers.slice(1)) {
+          const o = outcomes[loser]!;
+          (o.collisions ??= []).push({ name: c.exposed, exposedBy: c.servers[0]! });
+        }
       }
       view = { key, items: mergeListing(kind as NamedKind, perServer, names), names, listings: byServer, outcomes };
     }
@@ -132,6 +156,8 @@ const LIST_KIND: Record<string, { kind: ListingKind; field: string }> = {
  */
 export class AggregateSession implements RouteSession {
   private readonly leases = new Map<string, Lease>();
+  /** Per server: upstream URI -> the URI this client subscribed with, so resources/updated names it back. */
+  private readonly subscribed = new Map<string, Map<string, string>>();
   private readonly unsubscribe: () => void;
   private readonly scopeFingerprint: string;
 
@@ -271,14 +297,14 @@ export class AggregateSession implements RouteSession {
   /** A tool hidden by allowed_tools/disallowed_tools is refused with the reason, not as unknown. */
   private explainFiltered(name: string, view: View): void {
     const sep = this.shared.config.settings.toolPrefixSeparator;
+    const wanted = name.toLowerCase();
     for (const [server, listing] of view.listings) {
+      const policy = this.shared.policies.get(server);
+      if (!policy) continue;
       const cfg = this.shared.byName.get(server)!;
-      const prefix = cfg.alias ?? cfg.name;
+      const forms = (tool: string) => [tool, `${cfg.alias ?? cfg.name}${sep}${tool}`, `${cfg.name}${sep}${tool}`].map((f) => f.toLowerCase());
       for (const t of listing.items) {
-        if (typeof t.name !== 'string' || (t.name !== name && `${prefix}${sep}${t.name}` !== name)) continue;
-        if (!toolAllowed(t.name, cfg, sep)) {
-          throw new McpError(ErrorCode.InvalidParams, `Tool "${name}" is not allowed on server "${server}" (allowed_tools/disallowed_tools)`);
-        }
+        if (typeof t.name === 'string' && !policy.allows(t.name) && forms(t.name).includes(wanted)) throw refusedTool(name, server);
       }
     }
   }
@@ -287,7 +313,14 @@ export class AggregateSession implements RouteSession {
     const uri = isObject(params) ? params.uri : undefined;
     if (typeof uri !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.uri`);
     const target = await this.resolveResource(uri);
-    return this.forward(target.server, method, { ...params, uri: target.uri }, ctx);
+    const result = await this.forward(target.server, method, { ...params, uri: target.uri }, ctx);
+    if (method !== 'resources/read') {
+      let uris = this.subscribed.get(target.server);
+      if (!uris) this.subscribed.set(target.server, (uris = new Map()));
+      if (method === 'resources/subscribe') uris.set(target.uri, uri);
+      else uris.delete(target.uri);
+    }
+    return result;
   }
 
   private async resolveResource(uri: string): Promise<UriTarget> {
@@ -340,8 +373,7 @@ export class AggregateSession implements RouteSession {
         // The catalog turns upstream list changes into our own list_changed (after invalidation).
         if (msg.method.endsWith('/list_changed')) return;
         if (msg.method === 'notifications/resources/updated' && isObject(msg.params) && typeof msg.params.uri === 'string') {
-          const view = this.shared.catalog.peek(server, 'resources', this.profile.capabilities);
-          const exposed = view ? this.exposedUri(server, msg.params.uri) : undefined;
+          const exposed = this.subscribed.get(server)?.get(msg.params.uri) ?? this.exposedUri(server, msg.params.uri);
           if (exposed && exposed !== msg.params.uri) msg = { ...msg, params: { ...msg.params, uri: exposed } };
         }
         this.sink.notify(msg);

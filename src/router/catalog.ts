@@ -69,16 +69,20 @@ export class CatalogStore {
 
   invalidate(server: string, method: string): void {
     const kinds = kindsFor(method);
+    // The same change reaches us once per upstream session (every profile, every dedicated session):
+    // tell clients only if something was listed since the last announcement, so they hear it once.
+    let fresh = false;
     for (const [key, entry] of this.entries) {
       if (!key.startsWith(server + '\u0000')) continue;
       if (kinds.some((k) => key.endsWith('\u0000' + k))) {
+        if (entry.fetchedAt !== 0 || entry.pending) fresh = true;
         // Kept for peek(): calls keep routing by the old names until the new listing arrives.
         entry.fetchedAt = 0;
         entry.pending = undefined;
         entry.epoch++;
       }
     }
-    for (const l of this.listeners) l(server, method);
+    if (fresh) for (const l of this.listeners) l(server, method);
   }
 
   /** The last listing fetched, however old: routing a call by name must not wait for a relisting. */

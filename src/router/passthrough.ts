@@ -1,17 +1,20 @@
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
 import type { Lease } from '../upstream/upstream.js';
 import type { CallContext, RouteSession } from './route.js';
+import type { ToolPolicy } from './tool-policy.js';
 
 type Result = Record<string, unknown>;
 
 /**
  * One server in scope: every message goes to it unchanged (names untouched), over this client's lease.
  * The gateway answers only `ping` itself; everything else, unknown methods included, is the server's.
+ * A server with tool filters or overrides gets them applied to `tools/list` and `tools/call` only.
  */
 export class PassthroughSession implements RouteSession {
   constructor(
     private readonly server: string,
     private readonly lease: Lease,
+    private readonly policy?: ToolPolicy,
   ) {}
 
   async initialize(ctx: CallContext): Promise<Result> {
@@ -20,14 +23,20 @@ export class PassthroughSession implements RouteSession {
     return rest;
   }
 
-  request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
-    if (method === 'ping') return Promise.resolve({});
-    if (method === 'initialize') return Promise.reject(new McpError(ErrorCode.InvalidRequest, 'initialize may only be sent once per session'));
-    return this.lease.request(method, params, {
+  async request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
+    if (method === 'ping') return {};
+    if (method === 'initialize') throw new McpError(ErrorCode.InvalidRequest, 'initialize may only be sent once per session');
+    const policy = this.policy;
+    if (policy && method === 'tools/call' && isObject(params) && typeof params.name === 'string') {
+      params = { ...params, name: policy.resolveCall(params.name) };
+    }
+    const result = await this.lease.request(method, params, {
       signal: ctx.signal,
       headers: ctx.headersFor(this.server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
     });
+    if (policy && method === 'tools/list') return { ...result, tools: policy.present(result.tools) };
+    return result;
   }
 
   notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
