@@ -36,6 +36,8 @@ interface Pending {
   timer?: NodeJS.Timeout;
   timeoutMs: number;
   onProgress?: (params: Record<string, unknown>) => void;
+  /** Ends the request's own HTTP exchange once nobody waits for its answer. */
+  exchange: AbortController;
 }
 
 /**
@@ -61,7 +63,7 @@ export class UpstreamSession {
 
   constructor(
     readonly server: string,
-    private readonly transport: UpstreamTransport,
+    protected readonly transport: UpstreamTransport,
     private readonly defaultTimeoutMs: number,
   ) {}
 
@@ -101,7 +103,7 @@ export class UpstreamSession {
     const msg: JsonRpcRequest = outParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: outParams };
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<Result>((resolve, reject) => {
-      const entry: Pending = { method, resolve, reject, timeoutMs, onProgress: opts.onProgress };
+      const entry: Pending = { method, resolve, reject, timeoutMs, onProgress: opts.onProgress, exchange: new AbortController() };
       this.pending.set(id, entry);
       this.arm(id, entry);
       const signal = opts.signal;
@@ -113,7 +115,7 @@ export class UpstreamSession {
         entry.resolve = (r) => (done(), resolve(r));
         entry.reject = (e) => (done(), reject(e));
       }
-      this.transport.send(msg, { headers: opts.headers }).catch((err: Error) => this.settle(id, undefined, err));
+      this.transport.send(msg, { headers: opts.headers, signal: entry.exchange.signal }).catch((err: Error) => this.settle(id, undefined, err));
     });
   }
 
@@ -137,9 +139,8 @@ export class UpstreamSession {
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = setTimeout(() => {
       this.sendCancel(id, 'timeout');
-      this.settle(
+      this.abandon(
         id,
-        undefined,
         new McpError(ErrorCode.RequestTimeout, `upstream "${this.server}" did not answer ${entry.method} within ${entry.timeoutMs / 1000} s`),
       );
     }, entry.timeoutMs);
@@ -148,12 +149,23 @@ export class UpstreamSession {
   private cancel(id: number, reason: unknown): void {
     if (!this.pending.has(id)) return;
     this.sendCancel(id, typeof reason === 'string' ? reason : 'cancelled by client');
-    this.settle(id, undefined, new McpError(ErrorCode.RequestTimeout, `request cancelled: ${typeof reason === 'string' ? reason : 'cancelled by client'}`));
+    this.abandon(id, new McpError(ErrorCode.RequestTimeout, `request cancelled: ${typeof reason === 'string' ? reason : 'cancelled by client'}`));
   }
 
   private sendCancel(id: number, reason: string): void {
     if (this.closed) return;
     this.notify('notifications/cancelled', { requestId: id, reason }).catch(() => {});
+  }
+
+  /**
+   * Settle a request nobody will get an answer for (cancelled, timed out, session gone). Its HTTP
+   * exchange is aborted too: otherwise it would hold an upstream connection, and the gateway's
+   * shutdown, until the server decided to answer.
+   */
+  private abandon(id: number, err: Error): void {
+    const entry = this.pending.get(id);
+    this.settle(id, undefined, err);
+    entry?.exchange.abort(err);
   }
 
   private settle(id: number, result: Result | undefined, err?: Error): void {
@@ -165,7 +177,7 @@ export class UpstreamSession {
     else entry.resolve(result!);
   }
 
-  private dispatch(msg: JsonRpcMessage): void {
+  protected dispatch(msg: JsonRpcMessage): void {
     if (isResponse(msg)) {
       const id = typeof msg.id === 'number' ? msg.id : Number(msg.id);
       if ('error' in msg) {
@@ -205,7 +217,7 @@ export class UpstreamSession {
     this.transport.send(msg).catch(() => {});
   }
 
-  private lost(err?: Error): void {
+  protected lost(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
     const reason = err ?? new UpstreamError('closed', `upstream "${this.server}" connection closed`);
@@ -214,6 +226,6 @@ export class UpstreamSession {
   }
 
   private failAll(err: Error): void {
-    for (const id of [...this.pending.keys()]) this.settle(id, undefined, err);
+    for (const id of [...this.pending.keys()]) this.abandon(id, err);
   }
 }
