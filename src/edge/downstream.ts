@@ -13,7 +13,7 @@ import {
 import type { CallContext, RouteSession } from '../router/route.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import { UpstreamError } from '../upstream/transport.js';
-import type { Responder } from './responder.js';
+import type { ReplyChannel as Responder } from './responder.js';
 import type { SseStream } from './sse.js';
 
 const BACKLOG_LIMIT = 256;

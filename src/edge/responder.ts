@@ -2,12 +2,19 @@ import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { SseStream } from './sse.js';
 
+/** Where the answer to one client request goes, and whatever must reach the client before it. */
+export interface ReplyChannel {
+  /** Send a message tied to the request before its response. False when that is impossible. */
+  related(msg: JsonRpcMessage): boolean;
+  finish(response: JsonRpcResponse): void;
+}
+
 /**
  * Answers one POST that carried requests. It stays plain JSON (cheapest, and what most calls need)
  * until something must be sent before the final response — progress, or a server-to-client request —
  * and then switches to an SSE stream for the rest of the exchange.
  */
-export class Responder {
+export class Responder implements ReplyChannel {
   private sse?: SseStream;
   private readonly responses: JsonRpcResponse[] = [];
   private finished = false;
@@ -54,5 +61,21 @@ export class Responder {
     const text = JSON.stringify(this.batch ? this.responses : this.responses[0]);
     this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...this.headers });
     this.res.end(text);
+  }
+}
+
+/**
+ * Answers for the legacy HTTP+SSE transport: the POST was already acknowledged with 202, so the
+ * response and everything before it travel on the session's one SSE stream.
+ */
+export class StreamReplies implements ReplyChannel {
+  constructor(private readonly stream: SseStream) {}
+
+  related(msg: JsonRpcMessage): boolean {
+    return this.stream.send(msg);
+  }
+
+  finish(response: JsonRpcResponse): void {
+    this.stream.send(response);
   }
 }

@@ -1,0 +1,192 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  ErrorCode,
+  errorResponse,
+  isJsonRpcMessage,
+  isObject,
+  isRequest,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../mcp/jsonrpc.js';
+import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
+import type { RouteScope } from '../router/route.js';
+import { DownstreamSession, toErrorResponse } from './downstream.js';
+import { BodyTooLarge, readBody, sendRpcError } from './http-util.js';
+import { StreamReplies } from './responder.js';
+import { SseStream } from './sse.js';
+import type { Inbound, StreamableDeps } from './streamable.js';
+
+/**
+ * The 2024-11-05 HTTP+SSE transport: a GET opens the session's only stream, the client POSTs its
+ * messages to the endpoint announced on it, and every server message (responses included) comes
+ * back on that stream. The session exists before `initialize`, so its profile is filled in then.
+ */
+interface LegacyState {
+  stream: SseStream;
+  /** Settles once `initialize` has been answered: true when the session may be used. */
+  ready?: Promise<boolean>;
+  initialized: boolean;
+}
+
+/** What this transport uses of the edge. */
+type LegacyDeps = Pick<StreamableDeps, 'router' | 'sessions' | 'maxBodyBytes' | 'upstreamHeaders'>;
+
+const states = new WeakMap<DownstreamSession, LegacyState>();
+
+/**
+ * Legacy sessions are bound to their transport as well as to the route, so a Streamable HTTP
+ * request naming one (or the reverse) finds nothing.
+ */
+function legacyScopeKey(scope: RouteScope): string {
+  return `sse:${scope.aggregate ? 'agg' : 'one'}:${scope.servers.join(',')}`;
+}
+
+/** GET `.../sse`: open the stream, create the session and announce where to POST. */
+export function handleSseStream(inb: Inbound, deps: LegacyDeps, path: string): void {
+  const { req, res, caller, scope } = inb;
+  const accept = req.headers.accept;
+  if (accept !== undefined && !accept.includes('text/event-stream') && !accept.includes('*/*')) {
+    return sendRpcError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+  }
+  const profile = { protocolVersion: DEFAULT_NEGOTIATED_VERSION, capabilities: {}, clientInfo: { name: 'unknown', version: '0' } };
+  const session = new DownstreamSession(deps.sessions.newId(), caller, legacyScopeKey(scope), profile, deps.upstreamHeaders(req.headers));
+  const stream = new SseStream(res, {}, { keepalive: true });
+  states.set(session, { stream, initialized: false });
+  deps.sessions.add(session);
+  res.on('close', () => void deps.sessions.delete(session.id).catch(() => {}));
+  inb.log.session = true;
+  stream.send(endpointFor(path, req, session.id), 'endpoint');
+  session.attachGetStream(stream);
+}
+
+/** The POST endpoint: same path plus `/messages`, keeping the GET's query so scope selection matches. */
+function endpointFor(path: string, req: IncomingMessage, sessionId: string): string {
+  const base = path.endsWith('/') ? path.slice(0, -1) : path;
+  const q = req.url!.indexOf('?');
+  const query = new URLSearchParams(q < 0 ? '' : req.url!.slice(q + 1));
+  query.set('sessionId', sessionId);
+  return `${base}/messages?${query.toString()}`;
+}
+
+/** POST `.../sse/messages?sessionId=…`: acknowledge with 202, answer on the session's stream. */
+export async function handleSseMessage(inb: Inbound, deps: LegacyDeps, query: URLSearchParams | undefined): Promise<void> {
+  const { req, res, log } = inb;
+  const messages = await readMessages(inb, deps);
+  if (!messages) return;
+  const session = findSession(inb, deps, query?.get('sessionId'));
+  if (!session) return;
+  const state = states.get(session)!;
+  if (messages.batch && !versionAllowsBatch(session.protocolVersion)) {
+    return sendRpcError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`);
+  }
+  const first = messages.list[0]!;
+  log.method = typeof first.method === 'string' ? first.method : 'response';
+  res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
+
+  const headersFor = deps.upstreamHeaders(req.headers);
+  for (const m of messages.list) {
+    if (isRequest(m) && m.method === 'initialize') {
+      initialize(inb, deps, session, state, m, headersFor);
+      continue;
+    }
+    if (!state.initialized && !(await state.ready)) {
+      if (isRequest(m)) state.stream.send(notInitialized(m));
+      continue;
+    }
+    if (isRequest(m)) session.handleRequest(m, new StreamReplies(state.stream), headersFor);
+    else session.handleClientMessage(m as JsonRpcNotification | JsonRpcResponse, headersFor);
+  }
+}
+
+function notInitialized(m: JsonRpcRequest): JsonRpcResponse {
+  return m.method === 'ping'
+    ? { jsonrpc: '2.0', id: m.id, result: {} }
+    : errorResponse(m.id, ErrorCode.InvalidRequest, 'Invalid Request: send initialize first');
+}
+
+/** Validates and parses the body; answers the client itself (and returns undefined) when it is unusable. */
+async function readMessages(inb: Inbound, deps: LegacyDeps): Promise<{ list: JsonRpcMessage[]; batch: boolean } | undefined> {
+  const { req, res } = inb;
+  const ctype = req.headers['content-type'] ?? '';
+  if (!ctype.toLowerCase().startsWith('application/json')) {
+    sendRpcError(res, 415, ErrorCode.InvalidRequest, `Unsupported Media Type: Content-Type must be application/json (got ${JSON.stringify(ctype.slice(0, 60))})`);
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = await readBody(req, deps.maxBodyBytes);
+  } catch (err) {
+    if (!(err instanceof BodyTooLarge)) throw err;
+    res.setHeader('connection', 'close');
+    sendRpcError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${deps.maxBodyBytes} bytes`);
+    return undefined;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    sendRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
+    return undefined;
+  }
+  const batch = Array.isArray(body);
+  const list = (batch ? body : [body]) as unknown[];
+  if (list.length === 0 || !list.every(isJsonRpcMessage)) {
+    sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
+    return undefined;
+  }
+  return { list: list as JsonRpcMessage[], batch };
+}
+
+/** The session named by `sessionId`, if this caller opened it on this route; otherwise answers. */
+function findSession(inb: Inbound, deps: LegacyDeps, id: string | null | undefined): DownstreamSession | undefined {
+  if (!id) {
+    sendRpcError(inb.res, 400, ErrorCode.InvalidRequest, 'Bad Request: the sessionId query parameter is required (use the endpoint announced on the SSE stream)');
+    return undefined;
+  }
+  const s = deps.sessions.get(id);
+  // Another key's session, or one opened on another route or transport, does not exist for this request.
+  if (!s || s.closed || !states.has(s) || s.caller.keyId !== inb.caller.keyId || s.scopeKey !== legacyScopeKey(inb.scope)) {
+    sendRpcError(inb.res, 404, ErrorCode.InvalidRequest, 'Session not found: it expired or its SSE stream closed; open a new one with GET');
+    return undefined;
+  }
+  inb.log.session = true;
+  return s;
+}
+
+/** Negotiates the version, takes the client's profile and opens the route; the answer goes on the stream. */
+function initialize(
+  inb: Inbound,
+  deps: LegacyDeps,
+  session: DownstreamSession,
+  state: LegacyState,
+  msg: JsonRpcRequest,
+  headersFor: ReturnType<StreamableDeps['upstreamHeaders']>,
+): void {
+  if (state.ready) {
+    state.stream.send(errorResponse(msg.id, ErrorCode.InvalidRequest, 'Invalid Request: session already initialized'));
+    return;
+  }
+  const params = isObject(msg.params) ? msg.params : {};
+  const protocolVersion = negotiateVersion(params.protocolVersion);
+  Object.assign(session.profile, {
+    protocolVersion,
+    capabilities: isObject(params.capabilities) ? params.capabilities : {},
+    clientInfo: isObject(params.clientInfo) ? params.clientInfo : session.profile.clientInfo,
+  });
+  session.route = deps.router.open(inb.scope, session.profile, session);
+  state.ready = session.route.initialize({ caller: inb.caller, signal: new AbortController().signal, headersFor }).then(
+    (result) => {
+      state.initialized = true;
+      state.stream.send({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion, ...result } });
+      return true;
+    },
+    (err: unknown) => {
+      // A failed initialize leaves nothing worth keeping: answer, then end the stream and the session.
+      state.stream.send(toErrorResponse(msg.id, err));
+      void deps.sessions.delete(session.id).catch(() => {});
+      return false;
+    },
+  );
+}
