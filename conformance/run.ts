@@ -48,7 +48,7 @@ function loadExpectedFailures(): ExpectedFailure[] {
 
 function cell(r: ScenarioResult | undefined): string {
   if (!r) return '—';
-  return `${r.failed === 0 ? 'pass' : 'FAIL'} ${r.passed}/${r.failed}`;
+  return `${r.failed === 0 ? 'pass' : 'FAIL'} ${r.passed}/${r.failed}${r.warnings > 0 ? ` w${r.warnings}` : ''}`;
 }
 
 function totals(results: ScenarioResults | undefined, names: string[]): string {
@@ -71,7 +71,7 @@ function printTable(revision: string, scored: string[], notScored: Map<string, s
   const label = (n: string) => (notScored.has(n) ? `${n} (not scored: ${notScored.get(n)})` : n);
   const width = Math.max(...names.map((n) => label(n).length)) + 2;
   const row = (a: string, b: string, c: string) => console.log(`${a.padEnd(width)}${b.padEnd(16)}${c}`);
-  console.log(`\n== --requirements ${revision} (conformance ${CONFORMANCE_VERSION}; cells: verdict passed/failed checks)`);
+  console.log(`\n== --requirements ${revision} (conformance ${CONFORMANCE_VERSION}; cells: verdict passed/failed checks, wN = N warnings)`);
   row('scenario', 'direct', 'through Toolgate');
   for (const name of names) row(label(name), cell(direct.get(name)), toolgate ? cell(toolgate.get(name)) : '—');
   console.log(`scored:     direct ${totals(direct, scored)} | Toolgate ${totals(toolgate, scored)}`);
