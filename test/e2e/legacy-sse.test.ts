@@ -146,6 +146,11 @@ describe('legacy HTTP+SSE through the gateway', () => {
       assert.equal(textOf(await client.callTool({ name: 'everything-echo', arguments: { message: 'agg' } })), 'Echo: agg');
     });
 
+    it('keeps a server selected by query on the announced endpoint', async () => {
+      const client = await connect('/sse?server=fixture');
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['lookup']);
+    });
+
     it('serves LiteLLM clients on /mcp/sse with the SDK v1 client', async () => {
       const client = new ClientV1({ name: 'v1-sse', version: '1.0.0' });
       const transport = new SSEClientTransportV1(gw.mcpUrl('/mcp/sse'), {
