@@ -6,6 +6,7 @@ import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { randomBytes } from 'node:crypto';
 import { ExchangeStore } from './edge/mrtr.js';
+import { StateTokens } from './mcp/state-token.js';
 import { SessionStore } from './edge/session-store.js';
 import { upstreamHeadersResolver } from './edge/upstream-headers.js';
 import { GatewayRouter } from './router/gateway-router.js';
@@ -31,6 +32,8 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
   const log = opts.log;
   const transports = transportFactory();
   const upstreams = new Map<string, Upstream>();
+  const stateSecret = config.settings.stateSecret ?? randomBytes(32);
+  const stateTokens = new StateTokens(stateSecret, 'tg2');
   for (const s of config.servers) {
     upstreams.set(
       s.name,
@@ -39,12 +42,13 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
         credentials: credentialsFor(s, { log }),
         createTransport: transports.create,
         clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
+        stateTokens,
       }),
     );
   }
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   // requestState must verify on every replica: the configured secret, else one per process.
-  const exchanges = new ExchangeStore(config.settings.stateSecret ?? randomBytes(32));
+  const exchanges = new ExchangeStore(stateSecret);
   const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log), config.settings);
   let ready = false;
   const server = createEdgeServer({

@@ -71,9 +71,12 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     }
   }
 
-  const params = forwardParams(msg.params);
   const name = nameOf(msg);
-  const state = typeof msg.params?.requestState === 'string' ? msg.params.requestState : undefined;
+  const given = typeof msg.params?.requestState === 'string' ? msg.params.requestState : undefined;
+  // Our bridge's state resumes a call held here; any other state belongs to a 2026 upstream and
+  // travels on (wrapped) with the client's inputResponses, for the upstream's lease to unwrap.
+  const state = given !== undefined && deps.exchanges.tokens.isOurs(given) ? given : undefined;
+  const params = forwardParams(msg.params, state === undefined);
   let exchange: Exchange;
   let call: Promise<Result>;
   let close: () => void;
@@ -167,9 +170,10 @@ function sendJsonRpc(inb: Inbound, response: JsonRpcResponse): void {
 }
 
 /** Params as a 2025-era upstream expects them: envelope keys and MRTR fields removed. */
-function forwardParams(params: Result | undefined): Result | undefined {
+function forwardParams(params: Result | undefined, keepInput: boolean): Result | undefined {
   if (!params) return params;
-  const { requestState: _rs, inputResponses: _ir, ...rest } = params;
+  const { requestState: _rs, inputResponses: _ir, ...stripped } = params;
+  const rest: Result = keepInput ? { ...params } : stripped;
   if (!isObject(rest._meta)) return rest;
   const meta: Result = {};
   for (const [k, v] of Object.entries(rest._meta)) if (!ENVELOPE_KEYS.has(k)) meta[k] = v;

@@ -361,6 +361,7 @@ export class AggregateSession implements RouteSession {
   private forward(server: string, method: string, params: Result, ctx: CallContext): Promise<Result> {
     return this.leases.get(server)!.request(method, params, {
       signal: ctx.signal,
+      callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
     });

@@ -32,6 +32,7 @@ export class PassthroughSession implements RouteSession {
     }
     const result = await this.lease.request(method, params, {
       signal: ctx.signal,
+      callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(this.server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
     });

@@ -25,6 +25,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Receives upstream progress for this request; the caller puts its own token back. */
   onProgress?: (params: Record<string, unknown>) => void;
+  /** Who asks (key id): binds requestState wrapped for stateless clients to them. */
+  callerKeyId?: string;
 }
 
 type Result = Record<string, unknown>;

@@ -4,7 +4,9 @@ import { ErrorCode, McpError, isObject, type JsonRpcNotification } from '../mcp/
 import { LATEST_LEGACY_VERSION } from '../mcp/versions.js';
 import type { Credentials } from './credentials/types.js';
 import { levelRank, needsDedicatedSession, profileKey, type ClientProfile, type ClientSink } from './lease.js';
+import { ModernUpstreamSession } from './modern-session.js';
 import { UpstreamSession, type RequestOptions } from './session.js';
+import type { StateTokens } from '../mcp/state-token.js';
 import { UpstreamError, type UpstreamTransport } from './transport.js';
 
 export type UpstreamState = 'unknown' | 'ready' | 'down';
@@ -16,6 +18,8 @@ export interface UpstreamDeps {
   createTransport: (server: ServerConfig, credentials: Credentials, log: Logger) => UpstreamTransport;
   /** clientInfo sent on shared sessions. */
   clientInfo: Record<string, unknown>;
+  /** Signs the envelope around a 2026 upstream's requestState handed to stateless clients. */
+  stateTokens?: StateTokens;
 }
 
 interface SharedEntry {
@@ -28,6 +32,13 @@ interface SharedEntry {
 
 const BACKOFF_BASE_MS = 500;
 const POOL_MAX_IDLE = 8;
+const MAX_INPUT_ROUNDS = 8;
+const WRAPPED_STATE_TTL_MS = 10 * 60_000;
+
+function modernName(method: string, params: Result | undefined): string {
+  const v = params?.name ?? params?.uri ?? params?.taskId;
+  return typeof v === 'string' ? v : method;
+}
 const POOL_IDLE_MS = 60_000;
 const BACKOFF_MAX_MS = 30_000;
 
@@ -38,6 +49,9 @@ const BACKOFF_MAX_MS = 30_000;
 export class Upstream {
   state: UpstreamState = 'unknown';
   lastError?: string;
+  /** Which protocol era the server speaks: learnt once by probing, probed again after a failure. */
+  era?: 'legacy' | 'modern';
+  private eraProbe?: Promise<'legacy' | 'modern'>;
   /** Called on every upstream list_changed, whichever session it came from (catalog invalidation). */
   readonly listChangedListeners = new Set<(method: string) => void>();
 
@@ -77,25 +91,69 @@ export class Upstream {
     if (now < this.retryAt && this.lastError) {
       throw new UpstreamError('unreachable', `${this.lastError} (next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s)`);
     }
-    const transport = this.deps.createTransport(this.config, this.deps.credentials, this.deps.log);
-    const session = new UpstreamSession(this.name, transport, this.config.timeoutMs);
+    let session: UpstreamSession | undefined;
     try {
-      await session.initialize(
-        { protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo },
-        headers,
-      );
+      const era = await this.detectEra();
+      const transport = this.deps.createTransport(this.config, this.deps.credentials, this.deps.log);
+      if (era === 'modern') {
+        const modern = new ModernUpstreamSession(this.name, transport, this.config.timeoutMs);
+        session = modern;
+        await modern.discover(profile, headers);
+      } else {
+        session = new UpstreamSession(this.name, transport, this.config.timeoutMs);
+        await session.initialize(
+          { protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo },
+          headers,
+        );
+      }
     } catch (err) {
-      await session.close();
+      await session?.close();
       this.markDown(err);
       throw err instanceof McpError || err instanceof UpstreamError
         ? err
         : new UpstreamError('unreachable', `upstream "${this.name}" failed to start: ${(err as Error).message}`);
     }
     this.markUp();
-    session.onNotification = (msg) => {
+    const opened = session;
+    opened.onNotification = (msg) => {
       if (msg.method.endsWith('/list_changed')) for (const l of this.listChangedListeners) l(msg.method);
     };
-    return session;
+    return opened;
+  }
+
+  get stateTokens(): StateTokens | undefined {
+    return this.deps.stateTokens;
+  }
+
+  /**
+   * The era of an HTTP upstream, probed with server/discover: an answer naming 2026-07-28 means
+   * stateless; a refusal (400/404/405, an error) means the 2025 era. stdio and SSE upstreams are
+   * session-based. An unreachable server gives no verdict.
+   */
+  detectEra(): Promise<'legacy' | 'modern'> {
+    if (this.era) return Promise.resolve(this.era);
+    if (this.config.transport !== 'http') return Promise.resolve((this.era = 'legacy'));
+    if (!this.eraProbe) {
+      const probe = (async () => {
+        const transport = this.deps.createTransport(this.config, this.deps.credentials, this.deps.log);
+        const session = new ModernUpstreamSession(this.name, transport, Math.min(this.config.timeoutMs, 10_000));
+        try {
+          await session.discover({ protocolVersion: 'probe', capabilities: {}, clientInfo: this.deps.clientInfo });
+          return 'modern' as const;
+        } catch (err) {
+          if (err instanceof UpstreamError && (err.failure === 'unreachable' || err.failure === 'timeout')) throw err;
+          return 'legacy' as const;
+        } finally {
+          await session.close();
+        }
+      })();
+      this.eraProbe = probe;
+      probe.then(
+        (era) => (this.era = era),
+        () => (this.eraProbe = undefined),
+      );
+    }
+    return this.eraProbe;
   }
 
   /** The warm session shared by every client of this capability profile. */
@@ -208,6 +266,9 @@ export class Upstream {
   }
 
   private markDown(err: unknown): void {
+    // The server may come back as something else: learn its era again.
+    this.era = undefined;
+    this.eraProbe = undefined;
     this.failures++;
     this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
     this.lastError = err instanceof Error ? err.message : String(err);
@@ -270,6 +331,11 @@ export class Lease {
     if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && !this.isDedicated) {
       return this.sharedSubscription(method, params, opts);
     }
+    if ((this.upstream.era ?? (await this.upstream.detectEra())) === 'modern') return this.modernRequest(method, params, opts);
+    if (this.profile.pooled && params && typeof params.requestState === 'string') {
+      // A 2025-era upstream never issued state: whatever the client sends is not ours to trust.
+      throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
+    }
     if (this.isPooled && method !== 'resources/subscribe' && method !== 'resources/unsubscribe') return this.pooledRequest(method, params, opts);
     const session = await this.session(opts.headers);
     try {
@@ -286,6 +352,49 @@ export class Lease {
       }
       throw err;
     }
+  }
+
+  /**
+   * A 2026-07-28 upstream asks for client input with `input_required` results. A stateless client
+   * gets them as they are, with the upstream's requestState wrapped so that no other key can replay
+   * it and it cannot be sent to another server; a session client is asked with real requests and
+   * the upstream is retried with the answers and its exact requestState.
+   */
+  private async modernRequest(method: string, params: Result | undefined, opts: RequestOptions): Promise<Result> {
+    const session = await this.upstream.sharedSession(this.profile.capabilities);
+    const name = modernName(method, params);
+    const binding = { k: opts.callerKeyId ?? '', s: this.upstream.name, m: method, n: name };
+    let p = params;
+    const given = p?.requestState;
+    if (typeof given === 'string') {
+      const tokens = this.upstream.stateTokens;
+      const unwrapped = tokens?.verify(given);
+      if (!unwrapped || unwrapped.k !== binding.k || unwrapped.s !== binding.s || unwrapped.m !== binding.m || unwrapped.n !== binding.n) {
+        throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
+      }
+      const { requestState: _wrapped, ...rest } = p!;
+      p = typeof unwrapped.inner === 'string' ? { ...rest, requestState: unwrapped.inner } : rest;
+    }
+    for (let round = 0; round < MAX_INPUT_ROUNDS; round++) {
+      const result = await session.request(method, p, opts);
+      if (result.resultType !== 'input_required') return result;
+      if (this.profile.pooled) {
+        // Wrapped even when the upstream sent none: the retry is then still bound to this caller.
+        const tokens = this.upstream.stateTokens;
+        if (!tokens) throw new McpError(ErrorCode.InternalError, 'no state key configured');
+        const inner = typeof result.requestState === 'string' ? result.requestState : null;
+        return { ...result, requestState: tokens.sign({ ...binding, inner }, WRAPPED_STATE_TTL_MS) };
+      }
+      const requests = isObject(result.inputRequests) ? result.inputRequests : {};
+      const inputResponses: Result = {};
+      for (const [key, r] of Object.entries(requests)) {
+        if (!isObject(r) || typeof r.method !== 'string') continue;
+        inputResponses[key] = await this.sink.request({ jsonrpc: '2.0', id: 0, method: r.method, ...(isObject(r.params) ? { params: r.params } : {}) });
+      }
+      const { requestState: _old, inputResponses: _prev, ...rest } = p ?? {};
+      p = { ...rest, inputResponses, ...(typeof result.requestState === 'string' ? { requestState: result.requestState } : {}) };
+    }
+    throw new McpError(ErrorCode.InternalError, `upstream "${this.upstream.name}" kept asking for input after ${MAX_INPUT_ROUNDS} rounds`);
   }
 
   /** One call on a session borrowed for its whole duration, so its server-to-client requests are ours. */
