@@ -13,6 +13,13 @@ export const LIST_METHOD: Record<ListingKind, { method: string; field: string; c
   resourceTemplates: { method: 'resources/templates/list', field: 'resourceTemplates', capability: 'resources' },
 };
 
+const CHANGED: Record<ListingKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+  resourceTemplates: 'notifications/resources/list_changed',
+};
+
 /** Which cached kinds an upstream `notifications/.../list_changed` makes stale ('*' = all). */
 function kindsFor(method: string): ListingKind[] {
   if (method === 'notifications/tools/list_changed') return ['tools'];
@@ -90,7 +97,12 @@ export class CatalogStore {
     return this.entries.get(`${server}\u0000${profileKey(capabilities)}\u0000${kind}`)?.listing;
   }
 
-  /** The server's complete listing of one kind for clients with these capabilities; never rejects. */
+  /**
+   * The server's complete listing of one kind for clients with these capabilities; never rejects.
+   * A server whose last listing failed is retried in the background while its failure is served, so
+   * a down or slow server costs the aggregate one listing timeout, not one per listing; when the retry
+   * succeeds, clients hear list_changed. After an invalidation (list_changed, reconnect) we wait.
+   */
   get(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
     const key = `${server}\u0000${profileKey(capabilities)}\u0000${kind}`;
     let entry = this.entries.get(key);
@@ -101,31 +113,39 @@ export class CatalogStore {
     const now = Date.now();
     const listing = entry.listing;
     if (listing && now - entry.fetchedAt < (listing.error ? FAILURE_TTL_MS : this.opts.ttlMs)) return Promise.resolve(listing);
-    if (entry.pending) return entry.pending;
-    const e = entry;
-    const epoch = e.epoch;
-    const pending = this.fetch(server, kind, capabilities).then((l) => {
-      if (e.epoch === epoch) {
-        e.listing = l;
-        e.fetchedAt = Date.now();
-        e.pending = undefined;
-      }
-      return l;
-    });
-    e.pending = pending;
-    return pending;
+    const serveFailure = listing?.error !== undefined && entry.fetchedAt !== 0;
+    if (!entry.pending) {
+      const e = entry;
+      const epoch = e.epoch;
+      e.pending = this.fetch(server, kind, capabilities).then((l) => {
+        if (e.epoch === epoch) {
+          const recovered = e.listing?.error !== undefined && !l.error;
+          e.listing = l;
+          e.fetchedAt = Date.now();
+          e.pending = undefined;
+          if (recovered) for (const notify of this.listeners) notify(server, CHANGED[kind]);
+        }
+        return l;
+      });
+    }
+    return serveFailure ? Promise.resolve(listing!) : entry.pending!;
   }
 
   private async fetch(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
     const upstream = this.upstreams.get(server)!;
     const spec = LIST_METHOD[kind];
-    const deadline = Date.now() + this.opts.listingTimeoutMs;
+    // One budget for the whole listing (every page); at the deadline the upstream request in
+    // flight is cancelled, and the failure says which budget ran out.
+    const budget = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`did not list ${kind} within ${this.opts.listingTimeoutMs / 1000} s`)), this.opts.listingTimeoutMs);
+      timer = setTimeout(() => {
+        reject(new Error(`did not list ${kind} within ${this.opts.listingTimeoutMs / 1000} s`));
+        budget.abort('listing timeout');
+      }, this.opts.listingTimeoutMs);
     });
     try {
-      const items = await Promise.race([this.fetchAll(upstream, spec, capabilities, deadline), timeout]);
+      const items = await Promise.race([this.fetchAll(upstream, spec, capabilities, budget.signal), timeout]);
       return { items, generation: this.generation++ };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -140,7 +160,7 @@ export class CatalogStore {
     upstream: Upstream,
     spec: (typeof LIST_METHOD)[ListingKind],
     capabilities: Record<string, unknown>,
-    deadline: number,
+    signal: AbortSignal,
   ): Promise<Item[]> {
     const session = await upstream.sharedSession(capabilities);
     const caps = session.initializeResult?.capabilities;
@@ -148,10 +168,9 @@ export class CatalogStore {
     const items: Item[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const timeoutMs = Math.max(1, deadline - Date.now());
       let result: Item;
       try {
-        result = await session.request(spec.method, cursor === undefined ? undefined : { cursor }, { timeoutMs });
+        result = await session.request(spec.method, cursor === undefined ? undefined : { cursor }, { signal });
       } catch (err) {
         // A server with resources but no templates answers templates/list with "method not found".
         if (page === 0 && err instanceof McpError && err.code === ErrorCode.MethodNotFound) return [];

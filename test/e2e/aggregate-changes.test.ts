@@ -15,6 +15,8 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 describe('aggregate with changing, down and slow upstreams', () => {
   let live: CatalogServer, steady: CatalogServer, slow: CatalogServer;
+  let back: CatalogServer | undefined;
+  let downPort: number;
   let gw: TestGateway;
   let client: Client;
   let sampler: Client;
@@ -27,7 +29,7 @@ describe('aggregate with changing, down and slow upstreams', () => {
       // Far slower than the listing timeout below: its listing can only ever time out.
       startCatalogServer({ name: 'slow', tools: [tool('late')], listDelayMs: 30_000 }),
     ]);
-    const downPort = await freePort();
+    downPort = await freePort();
     gw = await startTestGateway(`
 toolgate_settings:
   listing_timeout_seconds: 1
@@ -52,7 +54,7 @@ mcp_servers:
     await client?.close();
     await sampler?.close();
     await gw?.close();
-    await stopAll([live, steady, slow]);
+    await stopAll([live, steady, slow, back]);
   });
 
   it('a down and a slow server do not fail the listing; their outcome is in _meta', async () => {
@@ -96,5 +98,18 @@ mcp_servers:
     live.setTools([tool('v3')]);
     await until(() => changes[0]! >= 2, 'a second list_changed');
     assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['live-v3', 'steady-s']);
+  });
+
+  it('a server that comes back is listed again and its tools become callable', async () => {
+    const before = changes[0]!;
+    back = await startCatalogServer({ name: 'back', tools: [tool('again')], port: downPort });
+    let names: string[] = [];
+    for (let i = 0; i < 200 && !names.includes('down-again'); i++) {
+      names = (await client.listTools(undefined, { cacheMode: 'bypass' })).tools.map((t) => t.name);
+      if (!names.includes('down-again')) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(names.includes('down-again'), names.join(' '));
+    assert.ok(changes[0]! > before, 'clients were told the list changed');
+    assert.equal(textOf(await client.callTool({ name: 'down-again', arguments: {} })), 'back:again:{}');
   });
 });
