@@ -195,6 +195,9 @@ export class AggregateSession implements RouteSession {
       const override = this.shared.byName.get(name)!.instructions;
       if (d.status === 'rejected') {
         this.shared.log.warn({ server: name, err: (d.reason as Error).message }, 'aggregate initialize: server unavailable');
+        // Its tools appear when it comes back (announced by list_changed); a client told there are
+        // no tools at all would never list them for the rest of its session.
+        caps.tools = { listChanged: true };
         return;
       }
       const c = isObject(d.value.capabilities) ? d.value.capabilities : {};

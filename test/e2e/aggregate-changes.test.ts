@@ -38,6 +38,7 @@ mcp_servers:
     url: ${live.url}
   down:
     url: http://127.0.0.1:${downPort}/mcp
+    access_groups: [outage]
   steady:
     url: ${steady.url}
   slow:
@@ -72,6 +73,18 @@ mcp_servers:
 
   it('calling a tool of the down server names it', async () => {
     await assert.rejects(client.callTool({ name: 'down-anything', arguments: {} }), /down/);
+  });
+
+  it('an aggregate whose every server is down still offers tools, so they can appear later', async () => {
+    const c = await connectClient(gw.mcpUrl('/mcp/outage'));
+    try {
+      assert.ok(c.getServerCapabilities()?.tools);
+      const page = await c.listTools(undefined, { cacheMode: 'bypass' });
+      assert.deepEqual(page.tools, []);
+      assert.equal((page._meta as any)['io.toolgate/servers'].down.ok, false);
+    } finally {
+      await c.close();
+    }
   });
 
   it('the other servers keep working while one is down', async () => {

@@ -129,6 +129,11 @@ mcp_servers:
       assert.match(res.json.error.message, /"nope"/);
       assert.match(res.json.error.message, /everything, r1, r2, plain; access groups: docs/);
     }
+    for (const [path, headers] of [['/mcp/,', {}], ['/mcp', { 'x-mcp-servers': ' , ' }]] as const) {
+      const res = await rawPost(gw.mcpUrl(path), init, headers);
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(headers)}`);
+      assert.match(res.json.error.message, /Empty server selection; available servers: everything/);
+    }
   });
 
   it('initialize merges instructions with a label per server and advertises subscribe', () => {
