@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: every measure of issue 6 side by side in one run, then RESULTS.md,
+ * `npm run bench [-- --quick | --render]`: every measure of issue 6 side by side in one run, then RESULTS.md,
  * results.json and latency.svg. Every process started here is stopped at the end, also on error or Ctrl-C.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -129,7 +129,26 @@ function machine(): Omit<Results['machine'], 'loadAfter'> {
   };
 }
 
+/** RESULTS.md and latency.svg from results.json, e.g. after editing bench/findings.md, without measuring again. */
+async function writeReports(results: Results): Promise<void> {
+  const findingsFile = join(ROOT, 'bench', 'findings.md');
+  const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
+  await writeFile(join(ROOT, 'bench', 'RESULTS.md'), renderMarkdown(results, findings));
+  const concurrencies = [...new Set(results.http.map((r) => r.concurrency))];
+  await writeFile(
+    join(ROOT, 'bench', 'latency.svg'),
+    latencyChart([
+      ...concurrencies.map((c) => ({ title: `tools/call over HTTP, c=${c}`, rows: results.http.filter((r) => r.concurrency === c) })),
+      { title: `stdio upstream, c=${THROUGHPUT_C}`, rows: results.stdio.filter((r) => r.concurrency === THROUGHPUT_C) },
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--render')) {
+    await writeReports(JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as Results);
+    return;
+  }
   installCleanup();
   const t0 = performance.now();
   const m = machine();
@@ -165,17 +184,8 @@ async function main(): Promise<void> {
       const best = Math.max(...proxied);
       results.echoHeadroom = { directCallsPerSec: direct, bestProxiedCallsPerSec: best, ratio: direct / best };
     }
-    const findingsFile = join(ROOT, 'bench', 'findings.md');
-    const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
     await writeFile(join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    await writeFile(join(ROOT, 'bench', 'RESULTS.md'), renderMarkdown(results, findings));
-    await writeFile(
-      join(ROOT, 'bench', 'latency.svg'),
-      latencyChart([
-        ...PLAN.concurrencies.map((c) => ({ title: `tools/call over HTTP, c=${c}`, rows: http.filter((r) => r.concurrency === c) })),
-        { title: `stdio upstream, c=${THROUGHPUT_C}`, rows: stdio.filter((r) => r.concurrency === THROUGHPUT_C) },
-      ]),
-    );
+    await writeReports(results);
     for (const t of results.targets) log(`  ${t.verdict.padEnd(6)} ${t.measure}: ${t.value} (target ${t.goal})`);
     log(`wrote bench/RESULTS.md, bench/results.json, bench/latency.svg in ${results.durationSec.toFixed(0)} s`);
   } finally {
