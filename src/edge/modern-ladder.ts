@@ -18,7 +18,10 @@ export interface LadderRejection {
  */
 export function checkModernRequest(req: JsonRpcRequest, headers: IncomingHttpHeaders): LadderRejection | undefined {
   const meta = envelope(req);
-  const bodyVersion = meta[META.protocolVersion] as string;
+  const bodyVersion = meta[META.protocolVersion];
+  if (typeof bodyVersion !== 'string') {
+    return { status: 400, code: ErrorCode.InvalidParams, message: `Invalid params: _meta["${META.protocolVersion}"] is required` };
+  }
   const headerVersion = headerValue(headers['mcp-protocol-version']);
   if (headerVersion === undefined || headerVersion !== bodyVersion) {
     return mismatch(

@@ -65,7 +65,7 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
       if (typeof init.instructions === 'string') result.instructions = init.instructions;
       return responder.finish(stamp(msg, result));
     } catch (err) {
-      return responder.finish(modernError(msg, err));
+      return finishError(responder, modernError(msg, err));
     } finally {
       await route.close();
     }
@@ -95,7 +95,7 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
       close = () => void route.close();
     }
   } catch (err) {
-    return responder.finish(modernError(msg, err));
+    return finishError(responder, modernError(msg, err));
   }
   const settled = call.then(
     (result) => ({ done: true as const, result }),
@@ -111,7 +111,20 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     });
   }
   close();
-  responder.finish('error' in outcome ? modernError(msg, outcome.error) : stamp(msg, outcome.result));
+  if ('error' in outcome) return finishError(responder, modernError(msg, outcome.error));
+  responder.finish(stamp(msg, outcome.result));
+}
+
+/** 2026-07-28 puts protocol errors on the HTTP status too: 400 for envelope and capability errors, 404 for unknown methods. */
+function finishError(responder: Responder, response: JsonRpcResponse): void {
+  const code = (response as { error?: { code?: number } }).error?.code;
+  const status =
+    code === ErrorCode.MethodNotFound
+      ? 404
+      : code === ErrorCode.HeaderMismatch || code === ErrorCode.MissingRequiredClientCapability || code === ErrorCode.UnsupportedProtocolVersion
+        ? 400
+        : 200;
+  responder.finish(response, status);
 }
 
 /** subscriptions/listen: acknowledge the honoured filter, then fan in upstream changes on the stream. */

@@ -47,7 +47,8 @@ export class Responder implements ReplyChannel {
     return this.sse !== undefined;
   }
 
-  finish(response: JsonRpcResponse): void {
+  /** `status` applies only to a plain JSON answer (2026-07-28 errors carry 400/404). */
+  finish(response: JsonRpcResponse, status = 200): void {
     if (this.finished) return;
     this.responses.push(response);
     if (this.sse) this.sse.send(response);
@@ -59,7 +60,7 @@ export class Responder implements ReplyChannel {
     }
     if (this.gone) return;
     const text = JSON.stringify(this.batch ? this.responses : this.responses[0]);
-    this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...this.headers });
+    this.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...this.headers });
     this.res.end(text);
   }
 }

@@ -15,13 +15,17 @@ export function upstreamHeadersResolver(servers: ServerConfig[]): (incoming: Inc
   const names = servers.map((s) => ({ name: s.name, alias: s.alias }));
   return (incoming) => {
     let perServer: Map<string, Record<string, string>> | undefined;
+    let params: Record<string, string> | undefined;
     for (const h in incoming) {
-      if (h.startsWith('x-mcp-')) {
-        perServer = perRequestHeaders(incoming, names);
-        break;
+      if (h.startsWith('x-mcp-') && !perServer) perServer = perRequestHeaders(incoming, names);
+      // Intermediaries must forward Mcp-Param-* headers (2026-07-28): they mirror tool arguments,
+      // which routing leaves untouched.
+      else if (h.startsWith('mcp-param-')) {
+        const v = incoming[h];
+        if (typeof v === 'string') (params ??= {})[h] = v;
       }
     }
-    if (!perServer?.size && withExtra.length === 0) return NONE;
+    if (!perServer?.size && !params && withExtra.length === 0) return NONE;
     const cache = new Map<string, Record<string, string> | undefined>();
     return (server) => {
       if (cache.has(server)) return cache.get(server);
@@ -29,7 +33,7 @@ export function upstreamHeadersResolver(servers: ServerConfig[]): (incoming: Inc
       const fromExtra = extra ? extraHeadersFor(incoming, extra.extraHeaders) : undefined;
       const own = perServer?.get(server);
       // x-mcp-{server}-* wins over a copied header of the same name: it was meant for this server.
-      const merged = fromExtra || own ? { ...fromExtra, ...own } : undefined;
+      const merged = fromExtra || own || params ? { ...params, ...fromExtra, ...own } : undefined;
       const result = merged && Object.keys(merged).length > 0 ? merged : undefined;
       cache.set(server, result);
       return result;

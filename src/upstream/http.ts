@@ -223,6 +223,17 @@ export class StreamableHttpTransport implements UpstreamTransport {
     });
     if (!isOk(res.statusCode)) {
       const hadSession = this.sessionId !== undefined;
+      // 2026-07-28 servers answer protocol errors (-32020, -32021, -32022, -32601) with a 4xx status
+      // and a JSON-RPC error body: that error is the answer to relay, not a transport failure.
+      if (res.statusCode !== 401 && !(res.statusCode === 404 && hadSession) && (headerValue(res.headers, 'content-type') ?? '').includes('json')) {
+        const text = await res.body.text().catch(() => '');
+        const answer = rpcErrorFor(text, msg);
+        if (answer) {
+          this.deliver(answer);
+          return;
+        }
+        throw new UpstreamError('http-status', `upstream "${this.http.server}" answered HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`, res.statusCode);
+      }
       const err = await this.http.statusError(res, hadSession);
       if (err.failure === 'session-lost') this.sessionId = undefined;
       throw err;
@@ -411,5 +422,16 @@ export class StreamableHttpTransport implements UpstreamTransport {
       this.sessionId = undefined;
     }
     await this.http.close();
+  }
+}
+
+/** The JSON-RPC error response to `sent` carried in an error status body, if that is what it is. */
+function rpcErrorFor(text: string, sent: JsonRpcMessage): unknown {
+  if (!('id' in sent)) return undefined;
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    return body && typeof body === 'object' && body.jsonrpc === '2.0' && 'error' in body && body.id === sent.id ? body : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -51,6 +51,8 @@ export class Upstream {
   lastError?: string;
   /** Which protocol era the server speaks: learnt once by probing, probed again after a failure. */
   era?: 'legacy' | 'modern';
+  /** For a 2026 upstream: whether it also serves 2025 sessions (tried once, on the first session client). */
+  speaksLegacy?: boolean;
   private eraProbe?: Promise<'legacy' | 'modern'>;
   /** Called on every upstream list_changed, whichever session it came from (catalog invalidation). */
   readonly listChangedListeners = new Set<(method: string) => void>();
@@ -85,7 +87,7 @@ export class Upstream {
   }
 
   /** Open a fresh, initialized session (dedicated to one client, or the shared one of a profile). */
-  async openSession(profile: ClientProfile, headers?: Record<string, string>): Promise<UpstreamSession> {
+  async openSession(profile: ClientProfile, headers?: Record<string, string>, wantModern = false): Promise<UpstreamSession> {
     if (this.stopped) throw new UpstreamError('closed', `upstream "${this.name}" is stopped`);
     const now = Date.now();
     if (now < this.retryAt && this.lastError) {
@@ -94,17 +96,21 @@ export class Upstream {
     let session: UpstreamSession | undefined;
     try {
       const era = await this.detectEra();
-      const transport = this.deps.createTransport(this.config, this.deps.credentials, this.deps.log);
-      if (era === 'modern') {
-        const modern = new ModernUpstreamSession(this.name, transport, this.config.timeoutMs);
+      // A session client in front of a dual-era server gets a real 2025 session (log levels,
+      // subscriptions, server-to-client requests as they are); only a 2026-only server is bridged.
+      if (era === 'legacy' || (!wantModern && this.speaksLegacy !== false)) {
+        try {
+          session = await this.openLegacy(profile, headers);
+          if (era === 'modern') this.speaksLegacy = true;
+        } catch (err) {
+          if (era === 'legacy' || (err instanceof UpstreamError && (err.failure === 'unreachable' || err.failure === 'timeout'))) throw err;
+          this.speaksLegacy = false;
+        }
+      }
+      if (!session) {
+        const modern = new ModernUpstreamSession(this.name, this.deps.createTransport(this.config, this.deps.credentials, this.deps.log), this.config.timeoutMs);
         session = modern;
         await modern.discover(profile, headers);
-      } else {
-        session = new UpstreamSession(this.name, transport, this.config.timeoutMs);
-        await session.initialize(
-          { protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo },
-          headers,
-        );
       }
     } catch (err) {
       await session?.close();
@@ -119,6 +125,17 @@ export class Upstream {
       if (msg.method.endsWith('/list_changed')) for (const l of this.listChangedListeners) l(msg.method);
     };
     return opened;
+  }
+
+  private async openLegacy(profile: ClientProfile, headers?: Record<string, string>): Promise<UpstreamSession> {
+    const session = new UpstreamSession(this.name, this.deps.createTransport(this.config, this.deps.credentials, this.deps.log), this.config.timeoutMs);
+    try {
+      await session.initialize({ protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo }, headers);
+      return session;
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
   }
 
   get stateTokens(): StateTokens | undefined {
@@ -157,10 +174,10 @@ export class Upstream {
   }
 
   /** The warm session shared by every client of this capability profile. */
-  sharedSession(capabilities: Record<string, unknown>): Promise<UpstreamSession> {
-    const entry = this.sharedEntry(capabilities);
+  sharedSession(capabilities: Record<string, unknown>, wantModern = false): Promise<UpstreamSession> {
+    const entry = this.sharedEntry(capabilities, wantModern);
     if (!entry.session) {
-      const opening = this.openSession({ protocolVersion: LATEST_LEGACY_VERSION, capabilities, clientInfo: this.deps.clientInfo });
+      const opening = this.openSession({ protocolVersion: LATEST_LEGACY_VERSION, capabilities, clientInfo: this.deps.clientInfo }, undefined, wantModern);
       entry.session = opening;
       opening.then(
         (s) => this.adoptShared(entry, s),
@@ -172,8 +189,8 @@ export class Upstream {
     return entry.session;
   }
 
-  sharedEntry(capabilities: Record<string, unknown>): SharedEntry {
-    const key = profileKey(capabilities);
+  sharedEntry(capabilities: Record<string, unknown>, modern = false): SharedEntry {
+    const key = (modern ? 'modern|' : '') + profileKey(capabilities);
     let entry = this.shared.get(key);
     if (!entry) {
       entry = { capabilities, leases: new Set(), subscriptions: new Map() };
@@ -331,13 +348,16 @@ export class Lease {
     if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && !this.isDedicated) {
       return this.sharedSubscription(method, params, opts);
     }
-    if ((this.upstream.era ?? (await this.upstream.detectEra())) === 'modern') return this.modernRequest(method, params, opts);
+    if (this.profile.pooled && (this.upstream.era ?? (await this.upstream.detectEra())) === 'modern') {
+      return this.modernRequest(method, params, opts, await this.upstream.sharedSession(this.profile.capabilities, true));
+    }
     if (this.profile.pooled && params && typeof params.requestState === 'string') {
       // A 2025-era upstream never issued state: whatever the client sends is not ours to trust.
       throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
     }
     if (this.isPooled && method !== 'resources/subscribe' && method !== 'resources/unsubscribe') return this.pooledRequest(method, params, opts);
     const session = await this.session(opts.headers);
+    if (session instanceof ModernUpstreamSession) return this.modernRequest(method, params, opts, session);
     try {
       const result = await session.request(method, params, opts);
       this.track(method, params);
@@ -360,8 +380,7 @@ export class Lease {
    * it and it cannot be sent to another server; a session client is asked with real requests and
    * the upstream is retried with the answers and its exact requestState.
    */
-  private async modernRequest(method: string, params: Result | undefined, opts: RequestOptions): Promise<Result> {
-    const session = await this.upstream.sharedSession(this.profile.capabilities);
+  private async modernRequest(method: string, params: Result | undefined, opts: RequestOptions, session: UpstreamSession): Promise<Result> {
     const name = modernName(method, params);
     const binding = { k: opts.callerKeyId ?? '', s: this.upstream.name, m: method, n: name };
     let p = params;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startConformanceServer, type RunningConformanceServer } from '../fixtures/conformance-server.js';
@@ -8,18 +10,49 @@ const PV = 'io.modelcontextprotocol/protocolVersion';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
 const SAMPLED = { role: 'assistant', content: { type: 'text', text: 'sampled-by-client' }, model: 'test-model' };
 
+/** A 2026-only server: the dual-era fixture behind a front that refuses the 2025 handshake. */
+async function modernOnly(target: string): Promise<{ url: string; server: Server }> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    if (body.includes('"method":"initialize"')) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(body).id, error: { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2026-07-28'] } } }));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+    const upstream = await fetch(target, { method: req.method, headers, body: req.method === 'POST' ? body : undefined });
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server };
+}
+
 describe('a 2026-07-28 upstream behind the gateway', () => {
   let upstream: RunningConformanceServer;
+  let front: { url: string; server: Server };
   let gw: TestGateway;
   const clients: Client[] = [];
   before(async () => {
     upstream = await startConformanceServer({ port: 0 });
-    gw = await startTestGateway(`mcp_servers:\n  fixture:\n    url: ${upstream.url}\n`);
+    front = await modernOnly(upstream.url);
+    gw = await startTestGateway(`mcp_servers:\n  fixture:\n    url: ${upstream.url}\n  modern_only:\n    url: ${front.url}\n`);
   });
   after(async () => {
     for (const c of clients) await c.close().catch(() => {});
     await gw?.close();
+    await new Promise((r) => front?.server.close(r));
     await upstream?.stop();
+  });
+
+  it('gives a session client a real 2025 session when the upstream serves both eras', async () => {
+    const client = await connectClient(gw.mcpUrl('/mcp/fixture'));
+    clients.push(client);
+    await client.setLoggingLevel('debug');
+    assert.equal(gw.upstreams.get('fixture')!.speaksLegacy, true);
   });
 
   it('is probed once and spoken to statelessly', async () => {
@@ -32,8 +65,8 @@ describe('a 2026-07-28 upstream behind the gateway', () => {
     assert.ok(textOf(r).length > 0);
   });
 
-  it('turns input_required into real sampling requests for a 2025 session client, and retries upstream', async () => {
-    const client = await connectClient(gw.mcpUrl('/mcp/fixture'), { capabilities: { sampling: {} } });
+  it('turns input_required into real sampling requests for a 2025 session client of a 2026-only server, and retries upstream', async () => {
+    const client = await connectClient(gw.mcpUrl('/mcp/modern_only'), { capabilities: { sampling: {} } });
     clients.push(client);
     let asked = 0;
     client.setRequestHandler('sampling/createMessage', async () => {
@@ -43,6 +76,7 @@ describe('a 2026-07-28 upstream behind the gateway', () => {
     const r = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } });
     assert.equal(asked, 1);
     assert.match(textOf(r), /sampled-by-client/);
+    assert.equal(gw.upstreams.get('modern_only')!.speaksLegacy, false);
   });
 
   it('passes input_required to a 2026 client with the upstream requestState wrapped and bound to the caller', async () => {

@@ -59,6 +59,22 @@ describe('2026-07-28 clients in front of a 2025-era upstream', () => {
     assert.match(JSON.stringify(r), /sampled-answer/);
   });
 
+  it('subscriptions/listen acknowledges the honoured filter and fans in resources/updated', async () => {
+    const client = await modernClient(gw.mcpUrl('/mcp/everything'), { pin: '2026-07-28' });
+    clients.push(client);
+    const uri = 'demo://resource/static/document/architecture.md';
+    const updated = new Promise<string>((resolve) => {
+      client.setNotificationHandler('notifications/resources/updated', (n) => resolve(String(n.params.uri)));
+    });
+    const sub = await client.listen({ toolsListChanged: true, resourceSubscriptions: [uri] });
+    assert.equal(sub.honoredFilter.toolsListChanged, true);
+    assert.deepEqual(sub.honoredFilter.resourceSubscriptions, [uri]);
+    // server-everything sends simulated updates for subscribed resources once toggled on.
+    await client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+    assert.equal(await updated, uri);
+    await sub.close();
+  });
+
   it('answers server/discover with versions, capabilities, resultType and cache hints', async () => {
     const r = await rawPost(gw.mcpUrl('/mcp/everything'), modernBody(1, 'server/discover'), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' });
     assert.equal(r.status, 200);
