@@ -72,7 +72,7 @@ describe('upstream credentials per auth_type', () => {
     for (const c of CASES) {
       const url = gw.mcpUrl(`/mcp/up_${c.type}`);
       // Both ways of presenting the gateway key: neither may travel upstream.
-      for (const headers of [{}, { authorization: '', 'x-litellm-api-key': `Bearer ${TEST_KEY}` }]) {
+      for (const headers of [{}, { authorization: '', 'x-litellm-api-key': `Bearer ${TEST_KEY}` }] as Record<string, string>[]) {
         const client = await connectClient(url, { headers, capabilities: { sampling: {} } });
         const r = await client.callTool({ name: 'echo', arguments: { message: 'x' } });
         responses.push(JSON.stringify(r));
@@ -153,7 +153,7 @@ describe('the Toolgate master key', () => {
       { authorization: `Bearer ${TEST_KEY}` },
       { authorization: '', 'x-litellm-api-key': TEST_KEY },
       { authorization: '', 'x-litellm-api-key': `Bearer ${TEST_KEY}` },
-    ]) {
+    ] as Record<string, string>[]) {
       const r = await rawPost(url, INIT, headers);
       assert.equal(r.status, 200, `${JSON.stringify(Object.keys(headers))}: ${r.text}`);
       assert.ok(r.json.result.serverInfo);
@@ -168,7 +168,7 @@ describe('the Toolgate master key', () => {
       { authorization: TEST_KEY },
       { authorization: '', 'x-litellm-api-key': 'sk-wrong' },
       { authorization: `Basic ${Buffer.from(`u:${TEST_KEY}`).toString('base64')}` },
-    ]) {
+    ] as Record<string, string>[]) {
       const r = await rawPost(url, INIT, headers);
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer\b/);
