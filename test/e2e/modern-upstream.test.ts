@@ -8,7 +8,7 @@ import { connectClient, rawPost, startTestGateway, TEST_KEY, textOf, type TestGa
 
 const PV = 'io.modelcontextprotocol/protocolVersion';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
-const SAMPLED = { role: 'assistant', content: { type: 'text', text: 'sampled-by-client' }, model: 'test-model' };
+const SAMPLED = { role: 'assistant' as const, content: { type: 'text' as const, text: 'sampled-by-client' }, model: 'test-model' };
 
 /** A 2026-only server: the dual-era fixture behind a front that refuses the 2025 handshake. */
 async function modernOnly(target: string): Promise<{ url: string; server: Server }> {
