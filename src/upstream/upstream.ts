@@ -174,8 +174,16 @@ export class Upstream {
   }
 
   /** The warm session shared by every client of this capability profile. */
-  sharedSession(capabilities: Record<string, unknown>, wantModern = false): Promise<UpstreamSession> {
+  async sharedSession(capabilities: Record<string, unknown>, wantModern = false): Promise<UpstreamSession> {
     const entry = this.sharedEntry(capabilities, wantModern);
+    const current = entry.session;
+    if (current) {
+      // A session closed without being lost (a lease dropped it after the upstream answered 404
+      // for it) must not be handed out again: every later request would fail on it.
+      const s = await current;
+      if (!s.closed) return s;
+      if (entry.session === current) entry.session = undefined;
+    }
     if (!entry.session) {
       const opening = this.openSession({ protocolVersion: LATEST_LEGACY_VERSION, capabilities, clientInfo: this.deps.clientInfo }, undefined, wantModern);
       entry.session = opening;
