@@ -107,6 +107,29 @@ describe('Streamable HTTP edge, raw HTTP', () => {
     }
   });
 
+  it('selects the server of bare /mcp by x-litellm-mcp-server, then ?server=', async () => {
+    const init = initBody('2025-11-25');
+    const byHeader = await rawPost(gw.mcpUrl('/mcp'), init, { 'x-litellm-mcp-server': 'rec' });
+    assert.equal(byHeader.json.result.serverInfo.name, 'header-recorder');
+    const byQuery = await rawPost(gw.mcpUrl('/mcp?server=everything'), init);
+    assert.match(byQuery.json.result.serverInfo.name, /everything/);
+    const headerWins = await rawPost(gw.mcpUrl('/mcp?server=everything'), init, { 'x-litellm-mcp-server': 'rec' });
+    assert.equal(headerWins.json.result.serverInfo.name, 'header-recorder');
+    const unknown = await rawPost(gw.mcpUrl('/mcp'), init, { 'x-litellm-mcp-server': 'nope' });
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json.error.message, /\brec\b/);
+  });
+
+  it('bare /mcp with a single configured server is that server', async () => {
+    const single = await startTestGateway(`mcp_servers:\n  rec:\n    url: ${recorder.url}\n`);
+    try {
+      const r = await rawPost(single.mcpUrl('/mcp'), initBody('2025-11-25'));
+      assert.equal(r.json.result.serverInfo.name, 'header-recorder');
+    } finally {
+      await single.close();
+    }
+  });
+
   it('requires a session id (400) and refuses unknown ones (404)', async () => {
     const list = JSON.stringify(req(2, 'tools/list'));
     const missing = await rawPost(url, list);
