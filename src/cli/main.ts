@@ -78,7 +78,17 @@ async function start(args: string[]): Promise<number> {
     process.stderr.write(`toolgate start: --port must be 0..65535 (got ${values.port})\n`);
     return 2;
   }
-  const gateway = await startGateway(config, { host: values.host ?? '127.0.0.1', port, log });
+  const host = values.host ?? '127.0.0.1';
+  let gateway;
+  try {
+    gateway = await startGateway(config, { host, port, log });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    const why = code === 'EADDRINUSE' ? 'the port is already in use (pick another with --port)' : code === 'EACCES' ? 'permission denied' : 'no such address on this machine';
+    process.stderr.write(`toolgate: cannot listen on ${host}:${port}: ${why}\n`);
+    return 1;
+  }
   log.info({ url: gateway.url, servers: config.servers.map((s) => s.name) }, 'toolgate listening');
   let stopping = false;
   const stop = (signal: string) => {
