@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,28 @@ describe('toolgate command', { concurrency: true }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /TG_CLI_TEST_UNSET_VAR/);
     assert.match(r.stderr, /mcp_servers\.github/);
+  });
+
+  it('start without a master key, or on a busy port, exits non-zero saying why', async () => {
+    const noKey = join(dir, 'nokey.yaml');
+    await writeFile(noKey, 'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n');
+    const r = await toolgate(['start', '--config', noKey, '--port', '0']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /master key/);
+    assert.match(r.stderr, /TOOLGATE_MASTER_KEY/);
+
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    try {
+      const port = String((busy.address() as AddressInfo).port);
+      const b = await toolgate(['start', '--config', files.runnable!, '--port', port]);
+      assert.equal(b.code, 1);
+      assert.match(b.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*already in use`));
+      assert.doesNotMatch(b.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      busy.close();
+    }
   });
 
   it('start serves until SIGTERM, then exits 0', async () => {
