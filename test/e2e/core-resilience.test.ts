@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
+import { everythingStdioChildren } from '../fixtures/children.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../fixtures/scripted-upstream.js';
 import { connectClient, EVERYTHING_STDIO, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
-
-/** pids of the server-everything stdio children this test process started (through the gateway). */
-function everythingChildren(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((l) => l.includes('server-everything') && l.includes('stdio'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
 
 async function eventually<T>(what: string, attempt: () => Promise<T>): Promise<T> {
   let last: unknown;
@@ -62,7 +53,7 @@ describe('upstream failures', () => {
   it('a killed stdio child fails the in-flight call naming the server, and is restarted', async () => {
     assert.equal(textOf(await everything.callTool({ name: 'echo', arguments: { message: 'before' } })), 'Echo: before');
     assert.equal(textOf(await sampler.callTool({ name: 'echo', arguments: { message: 'before' } })), 'Echo: before');
-    const before = everythingChildren();
+    const before = everythingStdioChildren();
     assert.ok(before.length >= 2, `expected the shared and the dedicated child, saw ${before}`);
     const inFlight = everything.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 20 } });
     const inFlightDedicated = sampler.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 20 } });
@@ -82,7 +73,7 @@ describe('upstream failures', () => {
     assert.equal(textOf(r), 'Echo: after');
     const d = await eventually('dedicated session back', () => sampler.callTool({ name: 'echo', arguments: { message: 'after' } }));
     assert.equal(textOf(d), 'Echo: after');
-    const now = everythingChildren();
+    const now = everythingStdioChildren();
     assert.ok(now.length >= 1 && now.every((pid) => !before.includes(pid)), `new children ${now}, old ${before}`);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
+import { everythingStdioChildren } from '../fixtures/children.js';
 import { startHeaderRecorder, type HeaderRecorder, type RecordedRequest } from '../fixtures/header-recorder.js';
 import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
 
@@ -17,14 +17,6 @@ function bodyOf(r: RecordedRequest): { method?: string; params?: any } {
   } catch {
     return {};
   }
-}
-
-function stdioChildren(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((l) => l.includes('server-everything') && l.includes('stdio'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
 /** Reads SSE `data:` messages from a response until `want` matches one. */
@@ -131,11 +123,11 @@ describe('upstream sessions, stdio supervision, relays and request logs', () => 
   });
 
   it('stops the stdio children on shutdown', async () => {
-    assert.ok(stdioChildren().length > 0);
+    assert.ok(everythingStdioChildren().length > 0);
     await everything.close();
     await gw.close();
     gwClosed = true;
-    for (let i = 0; i < 100 && stdioChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(stdioChildren(), []);
+    for (let i = 0; i < 100 && everythingStdioChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(everythingStdioChildren(), []);
   });
 });
