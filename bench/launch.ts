@@ -1,4 +1,5 @@
 /** Starting each thing under test: the echo upstreams, nginx, Toolgate (through its CLI contract) and the stdio peers. */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,7 +13,9 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TMP = join(ROOT, 'bench', 'tmp');
 export const NGINX = '/usr/sbin/nginx';
 export const NGINX_INSTALL = 'apt-get update && apt-get install -y nginx';
-export const TOOLGATE_MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+export const TOOLGATE_SOURCE = join(ROOT, 'src', 'cli', 'main.ts');
+/** The built CLI: every measure runs what users run, so tsx's transpiling never counts against Toolgate. */
+export const TOOLGATE_MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const ECHO = join(ROOT, 'bench', 'echo-server.ts');
 const TSX = ['--import', 'tsx'];
 
@@ -93,8 +96,19 @@ http {
 }
 
 export function toolgateAvailable(): boolean {
-  return existsSync(TOOLGATE_MAIN);
+  return existsSync(TOOLGATE_SOURCE);
 }
+
+/** `npm run build` once per bench run, so dist/ matches the checkout being measured. */
+export function buildToolgate(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * Extra node flags for the gateway only, e.g. TOOLGATE_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/tmp/prof"
+ * to profile it under the same load the report measures.
+ */
+const gatewayNodeArgs = (): string[] => (process.env.TOOLGATE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 export type ServerEntry = { url: string } | { command: string; args: string[]; transport: 'stdio' };
 
@@ -116,9 +130,10 @@ export async function startToolgate(label: string, servers: Record<string, Serve
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = startProcess('toolgate', process.execPath, [...TSX, TOOLGATE_MAIN, 'start', '--config', file, '--host', '127.0.0.1', '--port', String(port)], {
+  const proc = startProcess('toolgate', process.execPath, [...gatewayNodeArgs(), TOOLGATE_MAIN, 'start', '--config', file, '--host', '127.0.0.1', '--port', String(port)], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    // The default log level (info, one line per request) is what users run, so it is what we measure.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   try {
     await waitForHttp(proc, `${base}/health/readiness`, 30_000, 5);

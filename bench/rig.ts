@@ -27,7 +27,8 @@ export async function withRig<R>(
     return failed(err instanceof Error ? err.message : String(err));
   } finally {
     await agent.close();
-    if (tg) await stopProcess(tg.proc);
+    // A graceful stop can take seconds (open sessions); --cpu-prof only writes its profile on a clean exit.
+    if (tg) await stopProcess(tg.proc, 10_000);
     if (fleet) await stopProcess(fleet.proc);
   }
 }

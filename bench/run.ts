@@ -14,6 +14,7 @@ import {
   NGINX_INSTALL,
   ROOT,
   STDIO_ECHO_ARGV,
+  buildToolgate,
   nginxAvailable,
   startEchoFleet,
   startMcpProxy,
@@ -154,6 +155,10 @@ async function main(): Promise<void> {
   const m = machine();
   if (!nginxAvailable()) log(`nginx is not installed; its rows will be empty. Install it with: ${NGINX_INSTALL}`);
   if (!toolgateAvailable()) log(`Toolgate rows will read "not available": ${NOT_YET}`);
+  else {
+    log('npm run build (Toolgate is measured from dist/)');
+    buildToolgate();
+  }
   try {
     const http = await measureHttp();
     const stdio = await measureStdio();

@@ -16,7 +16,16 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       censor: '[redacted]',
     },
   };
-  return opts.destination ? pino(options, opts.destination as pino.DestinationStream) : pino(options);
+  return pino(options, opts.destination ? (opts.destination as pino.DestinationStream) : stdoutDestination());
+}
+
+/**
+ * Buffered, asynchronous stdout: one write syscall per request line was the largest JavaScript-side self time on
+ * the tools/call path (bench/findings.md). Lines are batched up to 4 KiB and flushed at least every 100 ms; pino
+ * flushes this destination synchronously on exit, so no line is lost at shutdown.
+ */
+function stdoutDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 } as Parameters<typeof pino.destination>[0]);
 }
 
 /** A logger that drops everything, for library use and tests that do not look at logs. */

@@ -20,6 +20,7 @@ import {
 import { createCursorCodec, fingerprint, type CursorCodec } from './cursor.js';
 import { MIN_EXPOSED_NAME_LENGTH, type NameTable, type NameTarget } from './names.js';
 import { hasProgressToken } from './passthrough.js';
+import { freezeForJson } from '../edge/responder.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
 import { randomBytes } from 'node:crypto';
 import { TOOLGATE_VERSION } from '../version.js';
@@ -49,6 +50,20 @@ export interface ServerOutcome {
   error?: string;
   /** prefix_mode never: names this server also lists that another server's item took. */
   collisions?: Array<{ name: string; exposedBy: string }>;
+}
+
+/**
+ * Page slices per view. A view is immutable once built (a rebuild makes a new one), so its pages and their JSON
+ * text are too: repeated tools/list answers reuse both instead of slicing and serialising 1,000 items each time.
+ */
+const pages = new WeakMap<View, Map<number, Result[]>>();
+
+function pageOf(view: View, start: number, end: number): Result[] {
+  let byStart = pages.get(view);
+  if (!byStart) pages.set(view, (byStart = new Map()));
+  let items = byStart.get(start);
+  if (!items) byStart.set(start, (items = freezeForJson(view.items.slice(start, end))));
+  return items;
 }
 
 /** Everything aggregate sessions share: the catalog, merged views and the cursor key. */
@@ -265,7 +280,7 @@ export class AggregateSession implements RouteSession {
       start = this.shared.cursors.decode(params.cursor, v).s;
     }
     const end = start + AGGREGATE_PAGE_SIZE;
-    const result: Result = { [field]: view.items.slice(start, end), _meta: { [OUTCOME_META_KEY]: view.outcomes } };
+    const result: Result = { [field]: pageOf(view, start, end), _meta: { [OUTCOME_META_KEY]: view.outcomes } };
     if (end < view.items.length) result.nextCursor = this.shared.cursors.encode({ s: end, v });
     return result;
   }
