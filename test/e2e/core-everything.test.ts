@@ -67,7 +67,7 @@ function names(items: unknown[]): string[] {
 
 /** The whole issue-2 client surface, through one gateway in front of one server-everything transport. */
 function suite(transport: 'stdio' | 'streamableHttp' | 'sse'): void {
-  describe(`server-everything over ${transport} through the gateway`, () => {
+  describe(`server-everything over ${transport} through the gateway`, { timeout: 60_000 }, () => {
     let everything: RunningEverything | undefined;
     let gw: TestGateway;
     let direct: Client;
@@ -199,7 +199,7 @@ suite('stdio');
 suite('streamableHttp');
 suite('sse');
 
-describe('cancellation reaches the upstream', () => {
+describe('cancellation reaches the upstream', { timeout: 30_000 }, () => {
   let upstream: ScriptedUpstream;
   let gw: TestGateway;
   let client: Client;

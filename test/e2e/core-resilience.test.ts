@@ -22,7 +22,7 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-describe('upstream failures', () => {
+describe('upstream failures', { timeout: 60_000 }, () => {
   let slow: ScriptedUpstream;
   let doomed: ScriptedUpstream;
   let gw: TestGateway;

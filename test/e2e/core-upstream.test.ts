@@ -39,7 +39,7 @@ async function readUntil(res: Response, want: (msg: any) => boolean): Promise<an
   }
 }
 
-describe('upstream sessions, stdio supervision, relays and request logs', () => {
+describe('upstream sessions, stdio supervision, relays and request logs', { timeout: 60_000 }, () => {
   let recorder: HeaderRecorder;
   let gw: TestGateway;
   let gwClosed = false;
@@ -97,11 +97,14 @@ describe('upstream sessions, stdio supervision, relays and request logs', () => 
     const stream = await fetch(gw.mcpUrl('/mcp/rec'), { headers: { accept: 'text/event-stream', authorization: `Bearer ${TEST_KEY}`, ...headers } });
     assert.equal(stream.status, 200);
     const note = { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: 'demo://x', _meta: { 'x-future': [1, { deep: true }] }, futureField: 'kept' } };
-    const deadline = Date.now() + 5_000;
-    while (recorder.openStreams() === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-    recorder.push(note);
-    const got = await readUntil(stream, (m) => m.method === note.method);
-    assert.deepEqual(got, note);
+    // The upstream GET stream of this client's session opens asynchronously: repeat until one copy arrives.
+    const pusher = setInterval(() => recorder.push(note), 50);
+    try {
+      const got = await readUntil(stream, (m) => m.method === note.method);
+      assert.deepEqual(got, note);
+    } finally {
+      clearInterval(pusher);
+    }
   });
 
   it('a stdio child gets only its configured env plus PATH/HOME', async () => {
