@@ -281,6 +281,15 @@ export class Upstream {
     this.restartTimer.unref();
   }
 
+  /** What a call through any session tells about the server's health (HTTP has no connection to watch). */
+  noteOutcome(err?: unknown): void {
+    if (err === undefined) {
+      if (this.state !== 'ready') this.markUp();
+    } else if (err instanceof UpstreamError && (err.failure === 'unreachable' || err.failure === 'timeout')) {
+      this.markDown(err);
+    }
+  }
+
   private markUp(): void {
     // A server that comes back may list something else than before it went away.
     if (this.state === 'down') for (const l of this.listChangedListeners) l('*');
@@ -368,9 +377,11 @@ export class Lease {
     if (session instanceof ModernUpstreamSession) return this.modernRequest(method, params, opts, session);
     try {
       const result = await session.request(method, params, opts);
+      this.upstream.noteOutcome();
       this.track(method, params);
       return result;
     } catch (err) {
+      this.upstream.noteOutcome(err);
       // The upstream forgot our session (HTTP 404): it never processed the request, so a fresh
       // session and one retry is safe.
       if (err instanceof UpstreamError && err.failure === 'session-lost') {

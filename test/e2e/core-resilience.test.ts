@@ -103,6 +103,10 @@ describe('upstream failures', { timeout: 60_000 }, () => {
       return true;
     });
     await client.close().catch(() => {});
+    // Readiness learns it from the failed call: there is no connection to an HTTP upstream to watch.
+    const ready = (await (await fetch(gw.url + '/health/readiness')).json()) as { status: string; servers: Record<string, { state: string; error?: string }> };
+    assert.equal(ready.servers.doomed!.state, 'down');
+    assert.equal(ready.status, 'degraded');
     // A new client may be answered from the warm session, but its first request gets the same answer, not a hang.
     const late = await connectClient(gw.mcpUrl('/mcp/doomed')).catch((err: unknown) => err as Error);
     if (late instanceof Error) assert.match(late.message, /doomed/);
