@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import {
   ErrorCode,
   errorResponse,
-  isJsonRpcMessage,
   isObject,
   isRequest,
   type JsonRpcMessage,
@@ -13,7 +12,8 @@ import {
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
 import type { RouteScope } from '../router/route.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
-import { BodyTooLarge, readBody, sendRpcError } from './http-util.js';
+import { sendRpcError } from './http-util.js';
+import { jsonContentType, jsonRpcMessages, parseJsonBody } from './json-body.js';
 import { StreamReplies } from './responder.js';
 import { SseStream } from './sse.js';
 import type { Inbound, StreamableDeps } from './streamable.js';
@@ -108,35 +108,9 @@ function notInitialized(m: JsonRpcRequest): JsonRpcResponse {
 
 /** Validates and parses the body; answers the client itself (and returns undefined) when it is unusable. */
 async function readMessages(inb: Inbound, deps: LegacyDeps): Promise<{ list: JsonRpcMessage[]; batch: boolean } | undefined> {
-  const { req, res } = inb;
-  const ctype = req.headers['content-type'] ?? '';
-  if (!ctype.toLowerCase().startsWith('application/json')) {
-    sendRpcError(res, 415, ErrorCode.InvalidRequest, `Unsupported Media Type: Content-Type must be application/json (got ${JSON.stringify(ctype.slice(0, 60))})`);
-    return undefined;
-  }
-  let text: string;
-  try {
-    text = await readBody(req, deps.maxBodyBytes);
-  } catch (err) {
-    if (!(err instanceof BodyTooLarge)) throw err;
-    res.setHeader('connection', 'close');
-    sendRpcError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${deps.maxBodyBytes} bytes`);
-    return undefined;
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    sendRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
-    return undefined;
-  }
-  const batch = Array.isArray(body);
-  const list = (batch ? body : [body]) as unknown[];
-  if (list.length === 0 || !list.every(isJsonRpcMessage)) {
-    sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
-    return undefined;
-  }
-  return { list: list as JsonRpcMessage[], batch };
+  if (!jsonContentType(inb.req, inb.res)) return undefined;
+  const parsed = await parseJsonBody(inb.req, inb.res, deps.maxBodyBytes);
+  return parsed && jsonRpcMessages(inb.res, parsed.body);
 }
 
 /** The session named by `sessionId`, if this caller opened it on this route; otherwise answers. */

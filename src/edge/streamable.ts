@@ -5,7 +5,6 @@ import {
   isJsonRpcMessage,
   isObject,
   isRequest,
-  type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -16,7 +15,8 @@ import { envelopeVersion } from '../mcp/modern.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
 import { handleModern } from './modern.js';
 import type { ExchangeStore } from './mrtr.js';
-import { BodyTooLarge, headerValue, readBody, sendJson, sendRpcError } from './http-util.js';
+import { headerValue, sendJson, sendRpcError } from './http-util.js';
+import { jsonContentType, jsonRpcMessages, parseJsonBody } from './json-body.js';
 import type { RequestLog } from './request-log.js';
 import { Responder } from './responder.js';
 import type { SessionStore } from './session-store.js';
@@ -51,29 +51,13 @@ function scopeKey(scope: RouteScope): string {
 /** POST: one JSON-RPC message (or a batch, for 2025-03-26 sessions) per request. */
 export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<void> {
   const { req, res, log } = inb;
-  const ctype = req.headers['content-type'] ?? '';
-  if (!ctype.toLowerCase().startsWith('application/json')) {
-    return sendRpcError(res, 415, ErrorCode.InvalidRequest, `Unsupported Media Type: Content-Type must be application/json (got ${JSON.stringify(ctype.slice(0, 60))})`);
-  }
+  if (!jsonContentType(req, res)) return;
   if (!accepts(req, 'application/json') && !accepts(req, 'text/event-stream')) {
     return sendRpcError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
   }
-  let text: string;
-  try {
-    text = await readBody(req, deps.maxBodyBytes);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) {
-      res.setHeader('connection', 'close');
-      return sendRpcError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the body exceeds ${deps.maxBodyBytes} bytes`);
-    }
-    throw err;
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return sendRpcError(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
-  }
+  const parsed = await parseJsonBody(req, res, deps.maxBodyBytes);
+  if (!parsed) return;
+  const body = parsed.body;
   if (!Array.isArray(body) && (envelopeVersion(body) !== undefined || isModernVersion(headerValue(req.headers['mcp-protocol-version'])))) {
     if (!isJsonRpcMessage(body)) return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
     log.method = typeof body.method === 'string' ? body.method : 'response';
@@ -83,12 +67,10 @@ export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<vo
     }
     return handleModern(inb, deps, body);
   }
-  const batch = Array.isArray(body);
-  const messages = (batch ? body : [body]) as unknown[];
-  if (messages.length === 0 || !messages.every(isJsonRpcMessage)) {
-    return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
-  }
-  const msgs = messages as JsonRpcMessage[];
+  const messages = jsonRpcMessages(res, body);
+  if (!messages) return;
+  const batch = messages.batch;
+  const msgs = messages.list;
   const first = msgs[0]!;
   log.method = typeof first.method === 'string' ? first.method : 'response';
   if (isRequest(first) && first.method === 'initialize') {
