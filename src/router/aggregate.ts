@@ -20,7 +20,7 @@ import {
 import { createCursorCodec, fingerprint, type CursorCodec } from './cursor.js';
 import { MIN_EXPOSED_NAME_LENGTH, type NameTable, type NameTarget } from './names.js';
 import { hasProgressToken } from './passthrough.js';
-import { freezeForJson } from '../edge/responder.js';
+import { freezeForJson } from '../mcp/frozen-json.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
 import { randomBytes } from 'node:crypto';
 import { TOOLGATE_VERSION } from '../version.js';

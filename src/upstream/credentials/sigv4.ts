@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AuthConfig } from '../../config/types.js';
 import type { Logger } from '../../observe/log.js';
@@ -63,7 +63,8 @@ class SigV4Credentials implements Credentials {
   private role?: { credentials: AwsCredentials; renewAt: number };
   private inflight?: Promise<AwsCredentials>;
   private readonly signer: SignatureV4;
-  private readonly sts?: STSClient;
+  /** Loaded on first use: the AWS SDK is heavy, and most gateways never assume a role. */
+  private sts?: Promise<{ client: STSClient; AssumeRoleCommand: typeof import('@aws-sdk/client-sts').AssumeRoleCommand }>;
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => number;
 
@@ -80,12 +81,15 @@ class SigV4Credentials implements Credentials {
       credentials: () => this.current(),
     });
     if (auth.roleName) {
-      this.sts = new STSClient({
-        region: auth.region,
-        credentials: async () => this.baseCredentials(),
-        maxAttempts: 2,
-        ...(opts.stsEndpoint ? { endpoint: opts.stsEndpoint } : {}),
-      });
+      this.sts = import('@aws-sdk/client-sts').then(({ STSClient, AssumeRoleCommand }) => ({
+        client: new STSClient({
+          region: auth.region,
+          credentials: async () => this.baseCredentials(),
+          maxAttempts: 2,
+          ...(opts.stsEndpoint ? { endpoint: opts.stsEndpoint } : {}),
+        }),
+        AssumeRoleCommand,
+      }));
     }
   }
 
@@ -135,9 +139,8 @@ class SigV4Credentials implements Credentials {
     const roleArn = this.auth.roleName as string;
     let out;
     try {
-      out = await this.sts!.send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.sessionName() }),
-      );
+      const sts = await this.sts!;
+      out = await sts.client.send(new sts.AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.sessionName() }));
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
