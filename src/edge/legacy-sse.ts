@@ -11,6 +11,7 @@ import {
 } from '../mcp/jsonrpc.js';
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
 import type { RouteScope } from '../router/route.js';
+import { profileFromInitialize, UNKNOWN_CLIENT } from '../upstream/lease.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
 import { sendRpcError } from './http-util.js';
 import { jsonContentType, jsonRpcMessages, parseJsonBody } from './json-body.js';
@@ -50,7 +51,7 @@ export function handleSseStream(inb: Inbound, deps: LegacyDeps, path: string): v
   if (accept !== undefined && !accept.includes('text/event-stream') && !accept.includes('*/*')) {
     return sendRpcError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
   }
-  const profile = { protocolVersion: DEFAULT_NEGOTIATED_VERSION, capabilities: {}, clientInfo: { name: 'unknown', version: '0' } };
+  const profile = { protocolVersion: DEFAULT_NEGOTIATED_VERSION, capabilities: {}, clientInfo: UNKNOWN_CLIENT };
   const session = new DownstreamSession(deps.sessions.newId(), caller, legacyScopeKey(scope), profile, deps.upstreamHeaders(req.headers));
   const stream = new SseStream(res, {}, { keepalive: true });
   states.set(session, { stream, initialized: false });
@@ -144,11 +145,7 @@ function initialize(
   }
   const params = isObject(msg.params) ? msg.params : {};
   const protocolVersion = negotiateVersion(params.protocolVersion);
-  Object.assign(session.profile, {
-    protocolVersion,
-    capabilities: isObject(params.capabilities) ? params.capabilities : {},
-    clientInfo: isObject(params.clientInfo) ? params.clientInfo : session.profile.clientInfo,
-  });
+  Object.assign(session.profile, profileFromInitialize(params, protocolVersion));
   session.route = deps.router.open(inb.scope, session.profile, session);
   state.ready = session.route.initialize({ caller: inb.caller, signal: new AbortController().signal, headersFor }).then(
     (result) => {

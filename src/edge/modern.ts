@@ -2,7 +2,7 @@ import { ErrorCode, McpError, errorResponse, isObject, type JsonRpcRequest, type
 import { CACHEABLE_METHODS, envelope, META, nameField } from '../mcp/modern.js';
 import { LATEST_LEGACY_VERSION, LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../mcp/versions.js';
 import type { CallContext, RouteSession } from '../router/route.js';
-import type { ClientProfile, ClientSink } from '../upstream/lease.js';
+import { UNKNOWN_CLIENT, type ClientProfile, type ClientSink } from '../upstream/lease.js';
 import { TOOLGATE_VERSION } from '../version.js';
 import { toErrorResponse } from './downstream.js';
 import { sendRpcError } from './http-util.js';
@@ -34,7 +34,7 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
   const profile: ClientProfile = {
     protocolVersion: LATEST_LEGACY_VERSION,
     capabilities,
-    clientInfo: isObject(meta[META.clientInfo]) ? (meta[META.clientInfo] as Result) : { name: 'unknown', version: '0' },
+    clientInfo: isObject(meta[META.clientInfo]) ? (meta[META.clientInfo] as Result) : UNKNOWN_CLIENT,
     pooled: true,
   };
   const headersFor = deps.upstreamHeaders(req.headers);

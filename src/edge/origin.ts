@@ -23,7 +23,8 @@ export function originAllowed(req: IncomingMessage, allowedOrigins: readonly str
   if (origin === undefined) return true;
   if (allowedOrigins.includes(origin) || allowedOrigins.includes('*')) return true;
   try {
-    return LOOPBACK_HOSTS.has(new URL(origin).hostname.toLowerCase()) || LOOPBACK_HOSTS.has(`[${new URL(origin).hostname}]`);
+    // URL.hostname keeps IPv6 brackets ("[::1]"), which LOOPBACK_HOSTS lists.
+    return LOOPBACK_HOSTS.has(new URL(origin).hostname.toLowerCase());
   } catch {
     return false;
   }

@@ -12,6 +12,7 @@ import {
 import { isModernVersion, isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
 import type { RouteScope, Router } from '../router/route.js';
 import { envelopeVersion } from '../mcp/modern.js';
+import { profileFromInitialize } from '../upstream/lease.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
 import { handleModern } from './modern.js';
 import type { ExchangeStore } from './mrtr.js';
@@ -104,11 +105,7 @@ async function initialize(inb: Inbound, deps: StreamableDeps, msg: JsonRpcReques
   const { req, res, caller, scope } = inb;
   const params = isObject(msg.params) ? msg.params : {};
   const protocolVersion = negotiateVersion(params.protocolVersion);
-  const profile = {
-    protocolVersion,
-    capabilities: isObject(params.capabilities) ? params.capabilities : {},
-    clientInfo: isObject(params.clientInfo) ? params.clientInfo : { name: 'unknown', version: '0' },
-  };
+  const profile = profileFromInitialize(params, protocolVersion);
   const headersFor = deps.upstreamHeaders(req.headers);
   const session = new DownstreamSession(deps.sessions.newId(), caller, scopeKey(scope), profile, headersFor);
   session.route = deps.router.open(scope, profile, session);

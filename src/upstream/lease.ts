@@ -19,6 +19,18 @@ export interface ClientProfile {
   pooled?: boolean;
 }
 
+/** What a client that did not introduce itself is called upstream. */
+export const UNKNOWN_CLIENT: Record<string, unknown> = Object.freeze({ name: 'unknown', version: '0' });
+
+/** The profile a 2025-era client declares in its `initialize` params, at the version we negotiated. */
+export function profileFromInitialize(params: Record<string, unknown>, protocolVersion: string): ClientProfile {
+  return {
+    protocolVersion,
+    capabilities: isObject(params.capabilities) ? params.capabilities : {},
+    clientInfo: isObject(params.clientInfo) ? params.clientInfo : UNKNOWN_CLIENT,
+  };
+}
+
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 
 export function levelRank(level: unknown): number {
