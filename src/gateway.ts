@@ -9,6 +9,7 @@ import { ExchangeStore } from './edge/mrtr.js';
 import { StateTokens } from './mcp/state-token.js';
 import { SessionStore } from './edge/session-store.js';
 import { upstreamHeadersResolver } from './edge/upstream-headers.js';
+import { TaskHandles } from './router/tasks.js';
 import { GatewayRouter } from './router/gateway-router.js';
 import { ScopeResolver } from './router/scope.js';
 import { credentialsFor } from './upstream/credentials/index.js';
@@ -49,7 +50,9 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   // requestState must verify on every replica: the configured secret, else one per process.
   const exchanges = new ExchangeStore(stateSecret);
-  const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log), config.settings);
+  // Task ids handed to clients are bound to their key with the same secret, on every replica.
+  const tasks = new TaskHandles(stateSecret);
+  const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log, tasks), { ...config.settings, tasks });
   let ready = false;
   const server = createEdgeServer({
     log,

@@ -2,6 +2,7 @@ import { ErrorCode, McpError, errorResponse, isObject, type JsonRpcRequest, type
 import { CACHEABLE_METHODS, envelope, META, nameField } from '../mcp/modern.js';
 import { LATEST_LEGACY_VERSION, LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../mcp/versions.js';
 import type { CallContext, RouteSession } from '../router/route.js';
+import { declaresTasks, modernCapabilities, TASKS_EXTENSION } from '../router/tasks.js';
 import { UNKNOWN_CLIENT, type ClientProfile, type ClientSink } from '../upstream/lease.js';
 import { TOOLGATE_VERSION } from '../version.js';
 import { toErrorResponse } from './downstream.js';
@@ -17,6 +18,7 @@ type Result = Record<string, unknown>;
 export type ModernDeps = StreamableDeps;
 
 const SERVER_INFO = { name: 'toolgate', version: TOOLGATE_VERSION };
+const TASK_METHODS = new Set(['tasks/get', 'tasks/update', 'tasks/cancel']);
 const ENVELOPE_KEYS = new Set<string>([META.protocolVersion, META.clientCapabilities, META.clientInfo, META.logLevel]);
 
 /**
@@ -60,7 +62,7 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
       const init = await route.initialize(ctx);
       const result: Result = {
         supportedVersions: [...MODERN_PROTOCOL_VERSIONS, ...LEGACY_PROTOCOL_VERSIONS],
-        capabilities: init.capabilities ?? {},
+        capabilities: modernCapabilities(isObject(init.capabilities) ? init.capabilities : {}),
       };
       if (typeof init.instructions === 'string') result.instructions = init.instructions;
       return responder.finish(stamp(msg, result));
@@ -71,6 +73,15 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     }
   }
 
+  if (TASK_METHODS.has(msg.method) && !declaresTasks(capabilities)) {
+    // SEP-2663: the task surface exists only for requests that opt into the extension.
+    return finishError(
+      responder,
+      errorResponse(msg.id, ErrorCode.MissingRequiredClientCapability, `${msg.method} requires the ${TASKS_EXTENSION} extension in clientCapabilities`, {
+        requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+      }),
+    );
+  }
   const name = nameOf(msg);
   const given = typeof msg.params?.requestState === 'string' ? msg.params.requestState : undefined;
   // Our bridge's state resumes a call held here; any other state belongs to a 2026 upstream and

@@ -10,7 +10,7 @@ export const META = {
   subscriptionId: 'io.modelcontextprotocol/subscriptionId',
 } as const;
 
-/** Methods a 2026-07-28 server answers (core spec plus the tasks extension). */
+/** Methods a 2026-07-28 server answers: the core spec plus the tasks extension (which dropped tasks/result and tasks/list). */
 export const MODERN_METHODS = new Set([
   'server/discover',
   'tools/list',
@@ -23,8 +23,6 @@ export const MODERN_METHODS = new Set([
   'completion/complete',
   'subscriptions/listen',
   'tasks/get',
-  'tasks/result',
-  'tasks/list',
   'tasks/cancel',
   'tasks/update',
 ]);

@@ -24,6 +24,7 @@ import { freezeForJson } from '../mcp/frozen-json.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
 import { randomBytes } from 'node:crypto';
 import { TOOLGATE_VERSION } from '../version.js';
+import { TASK_ID_METHODS, TASKS_EXTENSION, TaskHandles, TaskMapper } from './tasks.js';
 import { refusedTool, ToolPolicy } from './tool-policy.js';
 import { matchesUriTemplate } from './uri-template.js';
 
@@ -79,6 +80,7 @@ export class AggregateCatalog {
     readonly upstreams: Map<string, Upstream>,
     readonly config: GatewayConfig,
     readonly log: Logger,
+    readonly tasks: TaskHandles = new TaskHandles(config.settings.stateSecret ?? randomBytes(32)),
   ) {
     for (const s of config.servers) {
       this.byName.set(s.name, s);
@@ -153,8 +155,8 @@ export class AggregateCatalog {
   }
 }
 
-export function createAggregateFactory(upstreams: Map<string, Upstream>, config: GatewayConfig, log: Logger) {
-  const shared = new AggregateCatalog(upstreams, config, log);
+export function createAggregateFactory(upstreams: Map<string, Upstream>, config: GatewayConfig, log: Logger, tasks?: TaskHandles) {
+  const shared = new AggregateCatalog(upstreams, config, log, tasks);
   return (scope: RouteScope, profile: ClientProfile, sink: ClientSink): RouteSession => new AggregateSession(shared, scope, profile, sink);
 }
 
@@ -175,6 +177,7 @@ export class AggregateSession implements RouteSession {
   private readonly subscribed = new Map<string, Map<string, string>>();
   private readonly unsubscribe: () => void;
   private readonly scopeFingerprint: string;
+  private readonly tasks: TaskMapper;
 
   constructor(
     private readonly shared: AggregateCatalog,
@@ -182,6 +185,7 @@ export class AggregateSession implements RouteSession {
     private readonly profile: ClientProfile,
     private readonly sink: ClientSink,
   ) {
+    this.tasks = new TaskMapper(shared.tasks);
     for (const name of scope.servers) {
       this.leases.set(name, shared.upstreams.get(name)!.lease(profile, this.serverSink(name)));
     }
@@ -224,6 +228,7 @@ export class AggregateSession implements RouteSession {
       }
       if ('logging' in c) caps.logging = {};
       if ('completions' in c) caps.completions = {};
+      mergeTaskCapabilities(caps, c);
       const text = override ?? (typeof d.value.instructions === 'string' ? d.value.instructions : undefined);
       if (text) instructions.push(`[${name}]\n${text}`);
     });
@@ -237,7 +242,16 @@ export class AggregateSession implements RouteSession {
   async request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
     const list = LIST_KIND[method];
     if (list) return this.list(list.kind, list.field, params);
+    this.tasks.bind(ctx.caller.keyId);
+    if (TASK_ID_METHODS.has(method)) {
+      // The handle names its server; the server gets its own task id back (and in Mcp-Name).
+      const t = this.tasks.target(params);
+      if (!this.leases.has(t.server)) throw new McpError(ErrorCode.InvalidParams, `Unknown task: server "${t.server}" is not in this endpoint's scope`);
+      return this.tasks.result(t.server, method, await this.forward(t.server, method, { ...params, taskId: t.taskId }, ctx));
+    }
     switch (method) {
+      case 'tasks/list':
+        return this.listTasks(params, ctx);
       case 'ping':
         return {};
       case 'tools/call':
@@ -289,7 +303,8 @@ export class AggregateSession implements RouteSession {
     const name = isObject(params) ? params.name : undefined;
     if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
     const target = await this.resolveName(kind, name);
-    return this.forward(target.server, method, { ...params, name: target.name }, ctx);
+    const result = await this.forward(target.server, method, { ...params, name: target.name }, ctx);
+    return method === 'tools/call' ? this.tasks.result(target.server, method, result) : result;
   }
 
   private async resolveName(kind: NamedKind, name: string): Promise<NameTarget> {
@@ -385,9 +400,37 @@ export class AggregateSession implements RouteSession {
     });
   }
 
+  /**
+   * tasks/list across the servers that list tasks, one server after another: our cursor holds the
+   * server's position and its own cursor. Each key sees only the tasks it created.
+   */
+  private async listTasks(params: Result | undefined, ctx: CallContext): Promise<Result> {
+    const v = this.scopeFingerprint + ':tasks';
+    let pos: { s: number; c?: string } = { s: 0 };
+    if (isObject(params) && params.cursor !== undefined) {
+      if (typeof params.cursor !== 'string') throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+      pos = this.shared.cursors.decode(params.cursor, v);
+    }
+    const servers = this.scope.servers;
+    for (let s = pos.s; s < servers.length; s++) {
+      const server = servers[s]!;
+      const caps = await this.leases.get(server)!.initializeResult(ctx.headersFor(server)).then((r) => r.capabilities, () => undefined);
+      if (!isObject(caps) || !isObject(caps.tasks) || !isObject(caps.tasks.list)) continue;
+      const upstreamCursor = s === pos.s ? pos.c : undefined;
+      const page = await this.forward(server, 'tasks/list', upstreamCursor === undefined ? {} : { cursor: upstreamCursor }, ctx);
+      const mapped = this.tasks.result(server, 'tasks/list', page);
+      const { nextCursor: next, ...rest } = mapped;
+      const out: Result = { ...rest };
+      if (typeof next === 'string') out.nextCursor = this.shared.cursors.encode({ s, c: next, v });
+      else if (s + 1 < servers.length) out.nextCursor = this.shared.cursors.encode({ s: s + 1, v });
+      return out;
+    }
+    return { tasks: [] };
+  }
+
   /** What one upstream sends this client outside responses, with routing fields mapped back. */
   private serverSink(server: string): ClientSink {
-    return {
+    return this.tasks.sink(server, {
       notify: (msg: JsonRpcNotification) => {
         // The catalog turns upstream list changes into our own list_changed (after invalidation).
         if (msg.method.endsWith('/list_changed')) return;
@@ -398,7 +441,7 @@ export class AggregateSession implements RouteSession {
         this.sink.notify(msg);
       },
       request: (msg) => this.sink.request(msg),
-    };
+    });
   }
 
   private exposedUri(server: string, uri: string): string | undefined {
@@ -406,6 +449,21 @@ export class AggregateSession implements RouteSession {
     if (listings.some((l) => !l)) return undefined;
     const table = buildUriTable(this.scope.servers.map((s, i) => ({ server: s, items: listings[i]!.items })));
     return table.byServer.get(server)?.get(uri);
+  }
+}
+
+/** 2025 experimental tasks merge as the union of what the servers offer; the 2026 extension if any server has it. */
+function mergeTaskCapabilities(into: Result, c: Result): void {
+  if (isObject(c.tasks)) {
+    const t = isObject(into.tasks) ? into.tasks : {};
+    const merged: Result = { ...t };
+    if (isObject(c.tasks.list)) merged.list = {};
+    if (isObject(c.tasks.cancel)) merged.cancel = {};
+    if (isObject(c.tasks.requests)) merged.requests = { ...(isObject(t.requests) ? t.requests : {}), ...c.tasks.requests };
+    into.tasks = merged;
+  }
+  if (isObject(c.extensions) && isObject(c.extensions[TASKS_EXTENSION])) {
+    into.extensions = { ...(isObject(into.extensions) ? into.extensions : {}), [TASKS_EXTENSION]: {} };
   }
 }
 

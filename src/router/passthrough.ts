@@ -1,6 +1,7 @@
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
 import type { Lease } from '../upstream/upstream.js';
 import type { CallContext, RouteSession } from './route.js';
+import { TASK_ID_METHODS, unknownTask, type TaskMapper } from './tasks.js';
 import type { ToolPolicy } from './tool-policy.js';
 
 type Result = Record<string, unknown>;
@@ -14,6 +15,7 @@ export class PassthroughSession implements RouteSession {
   constructor(
     private readonly server: string,
     private readonly lease: Lease,
+    private readonly tasks: TaskMapper,
     private readonly policy?: ToolPolicy,
   ) {}
 
@@ -26,6 +28,13 @@ export class PassthroughSession implements RouteSession {
   async request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
     if (method === 'ping') return {};
     if (method === 'initialize') throw new McpError(ErrorCode.InvalidRequest, 'initialize may only be sent once per session');
+    this.tasks.bind(ctx.caller.keyId);
+    if (TASK_ID_METHODS.has(method)) {
+      // Task ids are handles bound to the key that created the task; the server gets its own id.
+      const t = this.tasks.target(params);
+      if (t.server !== this.server) throw unknownTask();
+      params = { ...params, taskId: t.taskId };
+    }
     const policy = this.policy;
     if (policy && method === 'tools/call' && isObject(params) && typeof params.name === 'string') {
       params = { ...params, name: policy.resolveCall(params.name) };
@@ -37,7 +46,7 @@ export class PassthroughSession implements RouteSession {
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
     });
     if (policy && method === 'tools/list') return { ...result, tools: policy.present(result.tools) };
-    return result;
+    return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method) ? this.tasks.result(this.server, method, result) : result;
   }
 
   notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
