@@ -77,6 +77,15 @@ function printTable(revision: string, scored: string[], notScored: Map<string, s
   console.log(`scored:     direct ${totals(direct, scored)} | Toolgate ${totals(toolgate, scored)}`);
   const extra = [...notScored.keys()];
   console.log(`not scored: direct ${totals(direct, extra)} | Toolgate ${totals(toolgate, extra)}`);
+  // One line per reason (the tasks extension, pending, ...), so the extension's own score stays visible.
+  const reasons = [...new Set(notScored.values())];
+  if (reasons.length > 1) {
+    const pad = Math.max(...reasons.map((r) => r.length)) + 2;
+    for (const reason of reasons) {
+      const group = extra.filter((n) => notScored.get(n) === reason);
+      console.log(`  ${`${reason}:`.padEnd(pad)}direct ${totals(direct, group)} | Toolgate ${totals(toolgate, group)}`);
+    }
+  }
 }
 
 /** The failures that should fail the run, given what is expected. */

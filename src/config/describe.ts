@@ -67,6 +67,7 @@ function describeSettings(cfg: GatewayConfig): string[] {
     `  prefix_mode: ${s.prefixMode}`,
     `  listing_timeout_seconds: ${s.listingTimeoutMs / 1000}`,
     `  catalog_ttl_seconds: ${s.catalogTtlMs / 1000}`,
+    `  request_state_ttl_seconds: ${s.requestStateTtlMs / 1000}`,
     `  state_secret: ${s.stateSecret ? maskSecret(s.stateSecret) : 'generated per process (set it when running several replicas)'}`,
   ];
 }

@@ -21,6 +21,7 @@ function settingsFields(env: Env) {
     listing_timeout_seconds: positiveSeconds,
     catalog_ttl_seconds: z.number().min(0, 'must be 0 or more seconds'),
     state_secret: resolvable(env).pipe(z.string().min(32, 'must be at least 32 characters')),
+    request_state_ttl_seconds: positiveSeconds,
   };
 }
 
@@ -50,6 +51,7 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     listingTimeoutMs: (f.listing_timeout_seconds ?? 10) * 1000,
     catalogTtlMs: (f.catalog_ttl_seconds ?? 300) * 1000,
     stateSecret: f.state_secret,
+    requestStateTtlMs: (f.request_state_ttl_seconds ?? 300) * 1000,
   };
 }
 

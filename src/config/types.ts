@@ -75,6 +75,12 @@ export interface GatewaySettings {
   catalogTtlMs: number;
   /** Key for cursors and requestState; generated per process when absent (set it for several replicas). */
   stateSecret?: string;
+  /**
+   * How long a 2026-07-28 client has to retry an `input_required` that Toolgate bridged from a
+   * 2025-era server (the requestState Toolgate mints expires then); after it the waiting upstream
+   * request is declined or answered with an error and the upstream call is cancelled.
+   */
+  requestStateTtlMs: number;
 }
 
 export interface GatewayConfig {

@@ -19,7 +19,8 @@ export type ModernDeps = StreamableDeps;
 
 const SERVER_INFO = { name: 'toolgate', version: TOOLGATE_VERSION };
 const TASK_METHODS = new Set(['tasks/get', 'tasks/update', 'tasks/cancel']);
-const ENVELOPE_KEYS = new Set<string>([META.protocolVersion, META.clientCapabilities, META.clientInfo, META.logLevel]);
+// logLevel stays: a 2026 upstream reads it per request, a 2025 one ignores an unknown _meta key.
+const ENVELOPE_KEYS = new Set<string>([META.protocolVersion, META.clientCapabilities, META.clientInfo]);
 
 /**
  * One 2026-07-28 request: stateless, validated by the header ladder, answered with `resultType`
@@ -55,6 +56,15 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
       token === undefined ? undefined : (p) => void responder.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } }),
   };
 
+  if (needsTasksExtension(msg) && !declaresTasks(capabilities)) {
+    // SEP-2663: the task surface (and task status on a listen stream) exists only for requests that opt in.
+    return finishError(
+      responder,
+      errorResponse(msg.id, ErrorCode.MissingRequiredClientCapability, `${msg.method} requires the ${TASKS_EXTENSION} extension in clientCapabilities`, {
+        requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+      }),
+    );
+  }
   if (msg.method === 'subscriptions/listen') return listen(inb, deps, msg, profile, ctx);
   if (msg.method === 'server/discover') {
     const route = deps.router.open(inb.scope, profile, new Exchange(capabilities));
@@ -73,15 +83,6 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     }
   }
 
-  if (TASK_METHODS.has(msg.method) && !declaresTasks(capabilities)) {
-    // SEP-2663: the task surface exists only for requests that opt into the extension.
-    return finishError(
-      responder,
-      errorResponse(msg.id, ErrorCode.MissingRequiredClientCapability, `${msg.method} requires the ${TASKS_EXTENSION} extension in clientCapabilities`, {
-        requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
-      }),
-    );
-  }
   const name = nameOf(msg);
   const given = typeof msg.params?.requestState === 'string' ? msg.params.requestState : undefined;
   // Our bridge's state resumes a call held here; any other state belongs to a 2026 upstream and
@@ -102,7 +103,8 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     } else {
       exchange = new Exchange(capabilities);
       const route: RouteSession = deps.router.open(inb.scope, profile, exchange);
-      call = route.request(msg.method, params, ctx);
+      // An exchange abandoned after its expiry cancels the upstream call too (notifications/cancelled).
+      call = route.request(msg.method, params, { ...ctx, signal: AbortSignal.any([ctx.signal, exchange.signal]) });
       close = () => void route.close();
     }
   } catch (err) {
@@ -124,6 +126,12 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
   close();
   if ('error' in outcome) return finishError(responder, modernError(msg, outcome.error));
   responder.finish(stamp(msg, outcome.result));
+}
+
+function needsTasksExtension(msg: JsonRpcRequest): boolean {
+  if (TASK_METHODS.has(msg.method)) return true;
+  const n = msg.method === 'subscriptions/listen' && isObject(msg.params?.notifications) ? msg.params.notifications : undefined;
+  return Array.isArray(n?.taskIds) && n.taskIds.length > 0;
 }
 
 /** 2026-07-28 puts protocol errors on the HTTP status too: 400 for envelope and capability errors, 404 for unknown methods. */
@@ -182,6 +190,8 @@ async function listen(inb: Inbound, deps: ModernDeps, msg: JsonRpcRequest, profi
     }
   }
   if (subscribed.length) honoured.resourceSubscriptions = subscribed;
+  // taskIds are never acknowledged: task status is polled with tasks/get (the extension's default),
+  // which the gateway routes by handle to whichever server holds the task.
   stream = new SseStream(inb.res, {}, { keepalive: true });
   stream.onClose = () => void route.close();
   send('notifications/subscriptions/acknowledged', { notifications: honoured });

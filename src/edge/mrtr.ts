@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { INPUT_CAPABILITY as CAPABILITY } from '../mcp/input-requests.js';
 import { StateTokens } from '../mcp/state-token.js';
 import type { ClientSink } from '../upstream/lease.js';
 
 type Result = Record<string, unknown>;
 
-/** How long a client has to answer an `input_required` before the upstream is told no. */
+/** How long a client has to answer an `input_required` before the upstream is told no (default of `request_state_ttl_seconds`). */
 export const INPUT_TTL_MS = 5 * 60_000;
 
-/** Which declared client capability each kind of input request needs. */
-const CAPABILITY: Record<string, string> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
-};
 
 interface PendingInput {
   key: string;
@@ -34,8 +29,17 @@ export class Exchange implements ClientSink {
   private nextKey = 1;
   private waiter?: () => void;
   private expiry?: NodeJS.Timeout;
+  private readonly abandoned = new AbortController();
 
   constructor(private capabilities: Result) {}
+
+  /**
+   * Aborted once the client has abandoned the exchange: the upstream call it started must then be
+   * cancelled (`notifications/cancelled`), or it would hold its pooled upstream session forever.
+   */
+  get signal(): AbortSignal {
+    return this.abandoned.signal;
+  }
 
   notify(_msg: JsonRpcNotification): void {
     // Unsolicited notifications reach stateless clients through subscriptions/listen, not calls.
@@ -82,16 +86,22 @@ export class Exchange implements ClientSink {
     }
   }
 
-  /** Abandoned: the upstream hears a decline (elicitation) or an error, so its call can end. */
-  abandon(): void {
+  /**
+   * Abandoned: the upstream hears a decline (elicitation) or an error for what it asked, then its
+   * call is cancelled through `signal`. The cancel waits one turn of the event loop so the answers,
+   * queued on the same upstream transport, go out before it.
+   */
+  abandon(reason = 'the client did not retry the input_required request in time'): void {
     for (const p of this.pending.values()) {
       if (p.msg.method === 'elicitation/create') p.resolve({ action: 'decline' });
       else p.reject(new McpError(ErrorCode.RequestTimeout, 'the client did not answer the input request in time'));
     }
     this.pending.clear();
+    this.waiter = undefined;
+    if (!this.abandoned.signal.aborted) setImmediate(() => this.abandoned.abort(reason));
   }
 
-  armExpiry(onExpire: () => void, ms = INPUT_TTL_MS): void {
+  armExpiry(onExpire: () => void, ms: number): void {
     this.disarm();
     this.expiry = setTimeout(onExpire, ms);
     this.expiry.unref();
@@ -124,7 +134,11 @@ export class ExchangeStore {
   private readonly waiting = new Map<string, Suspended>();
   readonly tokens: StateTokens;
 
-  constructor(secret: Buffer | string) {
+  constructor(
+    secret: Buffer | string,
+    /** Lifetime of each requestState and of the wait for the retry it allows (`request_state_ttl_seconds`). */
+    private readonly ttlMs = INPUT_TTL_MS,
+  ) {
     this.tokens = new StateTokens(secret, 'tg1');
   }
 
@@ -134,8 +148,8 @@ export class ExchangeStore {
       this.waiting.delete(exchange.id);
       exchange.abandon();
       call.catch(() => {}).finally(close);
-    });
-    return this.tokens.sign(state as unknown as Result, INPUT_TTL_MS);
+    }, this.ttlMs);
+    return this.tokens.sign(state as unknown as Result, this.ttlMs);
   }
 
   /** The suspended exchange a retry resumes, after checking its requestState; throws -32602 otherwise. */

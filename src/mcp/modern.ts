@@ -34,7 +34,7 @@ export const CACHEABLE_METHODS = new Set(['server/discover', 'tools/list', 'prom
 export function nameField(method: string): 'name' | 'uri' | 'taskId' | undefined {
   if (method === 'tools/call' || method === 'prompts/get') return 'name';
   if (method === 'resources/read') return 'uri';
-  if (method === 'tasks/get' || method === 'tasks/update' || method === 'tasks/cancel' || method === 'tasks/result') return 'taskId';
+  if (method === 'tasks/get' || method === 'tasks/update' || method === 'tasks/cancel') return 'taskId';
   return undefined;
 }
 

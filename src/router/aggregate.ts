@@ -204,7 +204,7 @@ export class AggregateSession implements RouteSession {
     const { config } = this.shared;
     const described = await Promise.allSettled(
       this.scope.servers.map((s) =>
-        withTimeout(this.shared.upstreams.get(s)!.describe(this.profile.capabilities), config.settings.listingTimeoutMs, `upstream "${s}" did not initialize in time`),
+        withTimeout(this.shared.upstreams.get(s)!.describe(this.profile.capabilities, this.profile.pooled === true), config.settings.listingTimeoutMs, `upstream "${s}" did not initialize in time`),
       ),
     );
     const caps: Result = {};

@@ -213,6 +213,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     }
     const body = JSON.stringify(msg);
     const signal = opts?.signal;
+    const deliver = opts?.onmessage ? this.deliverTo(opts.onmessage) : this.deliver;
     const res = await this.http.request({
       method: 'POST',
       url: this.http.url,
@@ -220,6 +221,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       body,
       extraHeaders: opts?.headers,
       signal,
+      bodyTimeout: opts?.longLived ? 0 : undefined,
     });
     if (!isOk(res.statusCode)) {
       const hadSession = this.sessionId !== undefined;
@@ -229,7 +231,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         const text = await res.body.text().catch(() => '');
         const answer = rpcErrorFor(text, msg);
         if (answer) {
-          this.deliver(answer);
+          deliver(answer);
           return;
         }
         throw new UpstreamError('http-status', `upstream "${this.http.server}" answered HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`, res.statusCode);
@@ -249,13 +251,13 @@ export class StreamableHttpTransport implements UpstreamTransport {
     const type = headerValue(res.headers, 'content-type') ?? '';
     try {
       if (type.includes('text/event-stream')) {
-        await this.followResponseStream(res.body, msg, opts);
+        await this.followResponseStream(res.body, msg, deliver, opts);
         return;
       }
       const text = await res.body.text();
       if (text.length === 0) return;
       if (!type.includes('json')) throw this.protocolError(`answered with content-type "${type || 'none'}"`);
-      deliverJson(text, this.deliver);
+      deliverJson(text, deliver);
     } catch (err) {
       if (!res.body.destroyed) res.body.destroy();
       if (err instanceof SyntaxError) throw this.protocolError(`sent invalid JSON: ${err.message}`);
@@ -267,7 +269,12 @@ export class StreamableHttpTransport implements UpstreamTransport {
    * Reads a POST's event stream. If it ends before the answer to our request came (2025-11-25 servers may
    * close it after a priming event and let the client poll), the request is resumed with GET + Last-Event-ID.
    */
-  private async followResponseStream(first: HttpResponse['body'], msg: JsonRpcMessage, opts?: SendOptions): Promise<void> {
+  private async followResponseStream(
+    first: HttpResponse['body'],
+    msg: JsonRpcMessage,
+    onmessage: (m: unknown) => void,
+    opts?: SendOptions,
+  ): Promise<void> {
     const signal = opts?.signal;
     const awaited = typeof msg.method === 'string' && 'id' in msg ? msg.id : undefined;
     let answered = awaited === undefined;
@@ -275,7 +282,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     let retryMs = RECONNECT_FIRST_MS;
     const deliver = (m: unknown): void => {
       if (!answered && (m as { id?: unknown } | null)?.id === awaited && !('method' in (m as object))) answered = true;
-      this.deliver(m);
+      onmessage(m);
     };
     const sink = {
       onEvent: (ev: { id?: string; event?: string; data: string }) => {
@@ -307,7 +314,14 @@ export class StreamableHttpTransport implements UpstreamTransport {
       await sleep(retryMs, undefined, { signal });
       const headers = this.baseHeaders('text/event-stream', false);
       headers['last-event-id'] = lastEventId;
-      const res = await this.http.request({ method: 'GET', url: this.http.url, headers, extraHeaders: opts?.headers, signal });
+      const res = await this.http.request({
+        method: 'GET',
+        url: this.http.url,
+        headers,
+        extraHeaders: opts?.headers,
+        signal,
+        bodyTimeout: opts?.longLived ? 0 : undefined,
+      });
       if (!isOk(res.statusCode)) throw await this.http.statusError(res, this.sessionId !== undefined);
       if (!(headerValue(res.headers, 'content-type') ?? '').includes('text/event-stream')) {
         await res.body.dump();
@@ -329,6 +343,18 @@ export class StreamableHttpTransport implements UpstreamTransport {
       this.http.log?.warn({ server: this.http.server, err }, 'upstream message handler threw');
     }
   };
+
+  /** Like deliver, to the one exchange's own handler. */
+  private deliverTo(handler: (msg: JsonRpcMessage) => void): (msg: unknown) => void {
+    return (msg) => {
+      if (typeof msg !== 'object' || msg === null) throw this.protocolError('sent a message that is not a JSON object');
+      try {
+        handler(msg as JsonRpcMessage);
+      } catch (err) {
+        this.http.log?.warn({ server: this.http.server, err }, 'upstream message handler threw');
+      }
+    };
+  }
 
   private protocolError(what: string): UpstreamError {
     return new UpstreamError('protocol', `upstream "${this.http.server}" ${what}`);

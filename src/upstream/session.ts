@@ -10,7 +10,7 @@ import {
   type JsonRpcRequest,
 } from '../mcp/jsonrpc.js';
 import { isSupportedLegacyVersion } from '../mcp/versions.js';
-import { UpstreamError, type UpstreamTransport } from './transport.js';
+import { UpstreamError, type SendOptions, type UpstreamTransport } from './transport.js';
 
 export interface InitializeParams {
   protocolVersion: string;
@@ -27,6 +27,11 @@ export interface RequestOptions {
   onProgress?: (params: Record<string, unknown>) => void;
   /** Who asks (key id): binds requestState wrapped for stateless clients to them. */
   callerKeyId?: string;
+  /**
+   * 2026-07-28 upstreams: the notifications (log messages, ...) sent on this request's own response
+   * stream. They belong to this caller alone; without a receiver they are dropped, never fanned out.
+   */
+  onNotification?: (msg: JsonRpcNotification) => void;
 }
 
 type Result = Record<string, unknown>;
@@ -38,6 +43,7 @@ interface Pending {
   timer?: NodeJS.Timeout;
   timeoutMs: number;
   onProgress?: (params: Record<string, unknown>) => void;
+  onNotification?: (msg: JsonRpcNotification) => void;
   /** Ends the request's own HTTP exchange once nobody waits for its answer. */
   exchange: AbortController;
 }
@@ -105,7 +111,7 @@ export class UpstreamSession {
     const msg: JsonRpcRequest = outParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: outParams };
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<Result>((resolve, reject) => {
-      const entry: Pending = { method, resolve, reject, timeoutMs, onProgress: opts.onProgress, exchange: new AbortController() };
+      const entry: Pending = { method, resolve, reject, timeoutMs, onProgress: opts.onProgress, onNotification: opts.onNotification, exchange: new AbortController() };
       this.pending.set(id, entry);
       this.arm(id, entry);
       const signal = opts.signal;
@@ -117,7 +123,9 @@ export class UpstreamSession {
         entry.resolve = (r) => (done(), resolve(r));
         entry.reject = (e) => (done(), reject(e));
       }
-      this.transport.send(msg, { headers: opts.headers, signal: entry.exchange.signal }).catch((err: Error) => this.settle(id, undefined, err));
+      const send: SendOptions = { headers: opts.headers, signal: entry.exchange.signal };
+      if (this.requestScoped) send.onmessage = (m) => this.dispatch(m, id);
+      this.transport.send(msg, send).catch((err: Error) => this.settle(id, undefined, err));
     });
   }
 
@@ -131,6 +139,14 @@ export class UpstreamSession {
     this.closed = true;
     this.failAll(new UpstreamError('closed', `upstream "${this.server}" session closed`));
     await this.transport.close().catch(() => {});
+  }
+
+  /**
+   * Whether notifications read from a request's own response stream belong to that request alone
+   * (2026-07-28), rather than to the session as a whole (2025, where the session is one conversation).
+   */
+  protected get requestScoped(): boolean {
+    return false;
   }
 
   get inFlight(): number {
@@ -179,7 +195,8 @@ export class UpstreamSession {
     else entry.resolve(result!);
   }
 
-  protected dispatch(msg: JsonRpcMessage): void {
+  /** `origin`: the id of the request on whose own response stream the message came, when known. */
+  protected dispatch(msg: JsonRpcMessage, origin?: number): void {
     if (isResponse(msg)) {
       const id = typeof msg.id === 'number' ? msg.id : Number(msg.id);
       if ('error' in msg) {
@@ -211,6 +228,11 @@ export class UpstreamSession {
       return;
     }
     if (note.method === 'notifications/cancelled') return; // upstream cancelling its own server->client request: nothing to relay yet
+    if (origin !== undefined && !note.method.endsWith('/list_changed')) {
+      // On a shared session, a message produced for one client's request must not reach the others.
+      this.pending.get(origin)?.onNotification?.(note);
+      return;
+    }
     this.onNotification(note);
   }
 

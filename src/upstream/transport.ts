@@ -18,6 +18,14 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** Aborts an in-flight HTTP exchange. */
   signal?: AbortSignal;
+  /**
+   * HTTP: messages read from this exchange's own response go here instead of the transport's
+   * onmessage. 2026-07-28 sends a request's progress and log messages on that request's stream
+   * only, so the session can tell whose they are.
+   */
+  onmessage?: (msg: JsonRpcMessage) => void;
+  /** A response meant to stay open (subscriptions/listen): no limit on silence between events. */
+  longLived?: boolean;
 }
 
 export interface UpstreamTransport {

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification } from '../mcp/jsonrpc.js';
+import { META } from '../mcp/modern.js';
+import { missingCapabilities } from '../mcp/input-requests.js';
 import { LATEST_LEGACY_VERSION } from '../mcp/versions.js';
 import type { Credentials } from './credentials/types.js';
 import { levelRank, needsDedicatedSession, profileKey, type ClientProfile, type ClientSink } from './lease.js';
@@ -81,8 +83,8 @@ export class Upstream {
   }
 
   /** The initialize result of the warm default session: what the server is, for readiness and answers. */
-  async describe(capabilities: Record<string, unknown> = {}): Promise<Result> {
-    const s = await this.sharedSession(capabilities);
+  async describe(capabilities: Record<string, unknown> = {}, modern = false): Promise<Result> {
+    const s = await this.sharedSession(capabilities, modern);
     return s.initializeResult!;
   }
 
@@ -108,7 +110,12 @@ export class Upstream {
         }
       }
       if (!session) {
-        const modern = new ModernUpstreamSession(this.name, this.deps.createTransport(this.config, this.deps.credentials, this.deps.log), this.config.timeoutMs);
+        const modern = new ModernUpstreamSession(
+          this.name,
+          this.deps.createTransport(this.config, this.deps.credentials, this.deps.log),
+          this.config.timeoutMs,
+          this.deps.log,
+        );
         session = modern;
         await modern.discover(profile, headers);
       }
@@ -221,6 +228,8 @@ export class Upstream {
       // before the next request needs it; HTTP upstreams reconnect on demand.
       if (this.config.transport === 'stdio') this.scheduleRestart(entry);
     };
+    // A 2026 upstream has no GET stream: its list changes (and the subscribed resources) come on a listen.
+    if (session instanceof ModernUpstreamSession) session.listenForChanges();
     // Resubscribe what leases still hold after a reconnect.
     for (const uri of entry.subscriptions.keys()) {
       session.request('resources/subscribe', { uri }).catch(() => {});
@@ -239,7 +248,12 @@ export class Upstream {
   }
 
   checkin(profile: ClientProfile, session: UpstreamSession): void {
-    if (session.closed || this.stopped) return;
+    if (session.closed) return;
+    if (this.stopped) {
+      // close() could not see a session that was lent out: its streams would hold the shutdown open.
+      session.close().catch(() => {});
+      return;
+    }
     const key = profileKey(profile.capabilities);
     let pool = this.pools.get(key);
     if (!pool) {
@@ -353,6 +367,9 @@ export class Lease {
 
   /** The upstream's initialize result as this client would see it. */
   async initializeResult(headers?: Record<string, string>): Promise<Result> {
+    // A stateless client is served by the modern session of a dual-era server: its discover names
+    // what only 2026 offers (the tasks extension), which a 2025 session's initialize does not.
+    if (this.profile.pooled) return (await this.upstream.sharedSession(this.profile.capabilities, true)).initializeResult!;
     return (await this.session(headers)).initializeResult!;
   }
 
@@ -374,7 +391,16 @@ export class Lease {
     }
     if (this.isPooled && method !== 'resources/subscribe' && method !== 'resources/unsubscribe') return this.pooledRequest(method, params, opts);
     const session = await this.session(opts.headers);
-    if (session instanceof ModernUpstreamSession) return this.modernRequest(method, params, opts, session);
+    if (session instanceof ModernUpstreamSession) {
+      // A dedicated session to a 2026 upstream: the level is this client's, sent with its requests.
+      if (method === 'logging/setLevel') {
+        this.track(method, params);
+        return {};
+      }
+      const result = await this.modernRequest(method, params, opts, session);
+      this.track(method, params);
+      return result;
+    }
     try {
       const result = await session.request(method, params, opts);
       this.upstream.noteOutcome();
@@ -403,6 +429,12 @@ export class Lease {
     const name = modernName(method, params);
     const binding = { k: opts.callerKeyId ?? '', s: this.upstream.name, m: method, n: name };
     let p = params;
+    if (this.level !== undefined) {
+      // Only this client's requests carry its level: the server logs for them and no one else.
+      p = { ...p, _meta: { ...(isObject(p?._meta) ? p._meta : {}), [META.logLevel]: this.level } };
+    }
+    // Messages on this request's own stream are this client's, whoever else shares the session.
+    opts = { ...opts, onNotification: (msg) => this.deliverOwn(msg) };
     const given = p?.requestState;
     if (typeof given === 'string') {
       const tokens = this.upstream.stateTokens;
@@ -417,6 +449,13 @@ export class Lease {
       const result = await session.request(method, p, opts);
       if (result.resultType !== 'input_required') return result;
       if (this.profile.pooled) {
+        // Never relay an input request of a kind this request did not declare (the upstream should not ask).
+        const missing = missingCapabilities(result.inputRequests, this.profile.capabilities);
+        if (missing) {
+          throw new McpError(ErrorCode.MissingRequiredClientCapability, `upstream "${this.upstream.name}" needs client capabilities this request did not declare: ${Object.keys(missing).join(', ')}`, {
+            requiredCapabilities: missing,
+          });
+        }
         // Wrapped even when the upstream sent none: the retry is then still bound to this caller.
         const tokens = this.upstream.stateTokens;
         if (!tokens) throw new McpError(ErrorCode.InternalError, 'no state key configured');
@@ -453,6 +492,13 @@ export class Lease {
     const s = this.isDedicated ? this.dedicated : this.entry!.session;
     if (!s) return; // nothing upstream yet: a notification has nobody to reach
     await (await s).notify(method, params, headers);
+  }
+
+  /** A notification that came with one of this client's own requests (2026 upstreams): its level applies. */
+  private deliverOwn(msg: JsonRpcNotification): void {
+    if (this.released) return;
+    if (msg.method === 'notifications/message' && this.level !== undefined && levelRank(msg.params?.level) < levelRank(this.level)) return;
+    this.sink.notify(msg);
   }
 
   /** Shared-session fan-out: a notification from the upstream, filtered for this client. */
@@ -501,6 +547,7 @@ export class Lease {
     };
     session.onServerRequest = (msg) => this.sink.request(msg);
     session.onClose = () => this.forget(session);
+    if (session instanceof ModernUpstreamSession) session.listenForChanges();
     // A reconnect restores what the client had set up on the lost session.
     if (this.level) await session.request('logging/setLevel', { level: this.level }).catch(() => {});
     for (const uri of this.subscriptions) await session.request('resources/subscribe', { uri }).catch(() => {});
@@ -530,14 +577,28 @@ export class Lease {
     const n = counts.get(uri) ?? 0;
     if (method === 'resources/subscribe') {
       if (this.subscriptions.has(uri)) return {};
-      if (n === 0) await (await this.session(opts.headers)).request(method, params, opts);
+      // Counted before the upstream answers, so a second lease subscribing meanwhile is counted too.
       counts.set(uri, n + 1);
       this.subscriptions.add(uri);
+      if (n === 0) {
+        try {
+          await (await this.session(opts.headers)).request(method, params, opts);
+        } catch (err) {
+          this.subscriptions.delete(uri);
+          const left = (counts.get(uri) ?? 1) - 1;
+          if (left > 0) counts.set(uri, left);
+          else counts.delete(uri);
+          throw err;
+        }
+      }
     } else {
       if (!this.subscriptions.delete(uri)) return {};
       if (n <= 1) {
         counts.delete(uri);
-        await (await this.session(opts.headers)).request(method, params, opts);
+        // The entry's session, not this.session(): a released lease (its last subscriptions being
+        // dropped) must still reach it, and there is nothing to unsubscribe on a session not open.
+        const open = this.entry!.session;
+        if (open) await (await open).request(method, params, opts);
       } else counts.set(uri, n - 1);
     }
     return {};

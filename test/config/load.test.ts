@@ -43,6 +43,7 @@ test('defaults for a server and for every setting', () => {
     listingTimeoutMs: 10_000,
     catalogTtlMs: 300_000,
     stateSecret: undefined,
+    requestStateTtlMs: 300_000,
   });
 });
 

@@ -1,50 +1,28 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startConformanceServer, type RunningConformanceServer } from '../fixtures/conformance-server.js';
+import { startModernOnly, type ModernOnlyFront } from '../fixtures/modern-only.js';
 import { connectClient, rawPost, startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
 
 const PV = 'io.modelcontextprotocol/protocolVersion';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
 const SAMPLED = { role: 'assistant' as const, content: { type: 'text' as const, text: 'sampled-by-client' }, model: 'test-model' };
 
-/** A 2026-only server: the dual-era fixture behind a front that refuses the 2025 handshake. */
-async function modernOnly(target: string): Promise<{ url: string; server: Server }> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    if (body.includes('"method":"initialize"')) {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(body).id, error: { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2026-07-28'] } } }));
-      return;
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-    const upstream = await fetch(target, { method: req.method, headers, body: req.method === 'POST' ? body : undefined });
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server };
-}
-
 describe('a 2026-07-28 upstream behind the gateway', () => {
   let upstream: RunningConformanceServer;
-  let front: { url: string; server: Server };
+  let front: ModernOnlyFront;
   let gw: TestGateway;
   const clients: Client[] = [];
   before(async () => {
     upstream = await startConformanceServer({ port: 0 });
-    front = await modernOnly(upstream.url);
+    front = await startModernOnly(upstream.url);
     gw = await startTestGateway(`mcp_servers:\n  fixture:\n    url: ${upstream.url}\n  modern_only:\n    url: ${front.url}\n`);
   });
   after(async () => {
     for (const c of clients) await c.close().catch(() => {});
     await gw?.close();
-    await new Promise((r) => front?.server.close(r));
+    await front?.stop();
     await upstream?.stop();
   });
 
