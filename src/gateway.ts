@@ -49,7 +49,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
   }
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   // requestState must verify on every replica: the configured secret, else one per process.
-  const exchanges = new ExchangeStore(stateSecret, config.settings.requestStateTtlMs);
+  const exchanges = new ExchangeStore(stateSecret, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   // Task ids handed to clients are bound to their key with the same secret, on every replica.
   const tasks = new TaskHandles(stateSecret);
   const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log, tasks), { ...config.settings, tasks });

@@ -68,6 +68,7 @@ function describeSettings(cfg: GatewayConfig): string[] {
     `  listing_timeout_seconds: ${s.listingTimeoutMs / 1000}`,
     `  catalog_ttl_seconds: ${s.catalogTtlMs / 1000}`,
     `  request_state_ttl_seconds: ${s.requestStateTtlMs / 1000}`,
+    `  replica_url: ${s.replicaUrl ?? 'not set (a bridged retry must reach the replica that started the call)'}`,
     `  state_secret: ${s.stateSecret ? maskSecret(s.stateSecret) : 'generated per process (set it when running several replicas)'}`,
   ];
 }

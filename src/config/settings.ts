@@ -22,6 +22,7 @@ function settingsFields(env: Env) {
     catalog_ttl_seconds: z.number().min(0, 'must be 0 or more seconds'),
     state_secret: resolvable(env).pipe(z.string().min(32, 'must be at least 32 characters')),
     request_state_ttl_seconds: positiveSeconds,
+    replica_url: resolvable(env).pipe(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)')),
   };
 }
 
@@ -52,6 +53,7 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     catalogTtlMs: (f.catalog_ttl_seconds ?? 300) * 1000,
     stateSecret: f.state_secret,
     requestStateTtlMs: (f.request_state_ttl_seconds ?? 300) * 1000,
+    replicaUrl: f.replica_url,
   };
 }
 

@@ -81,6 +81,11 @@ export interface GatewaySettings {
    * request is declined or answered with an error and the upstream call is cancelled.
    */
   requestStateTtlMs: number;
+  /**
+   * How the other replicas reach this one. A bridged call lives in the process that started it; a
+   * retry that reaches another replica is forwarded here (the address travels in the signed state).
+   */
+  replicaUrl?: string;
 }
 
 export interface GatewayConfig {

@@ -9,6 +9,7 @@ import { toErrorResponse } from './downstream.js';
 import { sendRpcError } from './http-util.js';
 import { checkModernRequest } from './modern-ladder.js';
 import { Exchange } from './mrtr.js';
+import { FORWARDED_HEADER, forwardRetry } from './replica-forward.js';
 import { Responder } from './responder.js';
 import { SseStream } from './sse.js';
 import type { Inbound, StreamableDeps } from './streamable.js';
@@ -88,6 +89,8 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
   // Our bridge's state resumes a call held here; any other state belongs to a 2026 upstream and
   // travels on (wrapped) with the client's inputResponses, for the upstream's lease to unwrap.
   const state = given !== undefined && deps.exchanges.tokens.isOurs(given) ? given : undefined;
+  const holder = state !== undefined && req.headers[FORWARDED_HEADER] === undefined ? deps.exchanges.holder(state) : undefined;
+  if (holder) return forwardRetry(req, res, msg, holder);
   const params = forwardParams(msg.params, state === undefined);
   let exchange: Exchange;
   let call: Promise<Result>;

@@ -124,6 +124,7 @@ export interface BridgeState {
   k: string; // caller key id
   m: string; // method
   n: string; // name or uri
+  r?: string; // the replica holding the call (its replica_url), when configured
 }
 
 /**
@@ -138,6 +139,8 @@ export class ExchangeStore {
     secret: Buffer | string,
     /** Lifetime of each requestState and of the wait for the retry it allows (`request_state_ttl_seconds`). */
     private readonly ttlMs = INPUT_TTL_MS,
+    /** This replica's address (`replica_url`): put in the state so another replica can forward the retry here. */
+    private readonly replicaUrl?: string,
   ) {
     this.tokens = new StateTokens(secret, 'tg1');
   }
@@ -149,7 +152,8 @@ export class ExchangeStore {
       exchange.abandon();
       call.catch(() => {}).finally(close);
     }, this.ttlMs);
-    return this.tokens.sign(state as unknown as Result, this.ttlMs);
+    const signed: BridgeState = this.replicaUrl ? { ...state, r: this.replicaUrl } : state;
+    return this.tokens.sign(signed as unknown as Result, this.ttlMs);
   }
 
   /** The suspended exchange a retry resumes, after checking its requestState; throws -32602 otherwise. */
@@ -163,6 +167,12 @@ export class ExchangeStore {
     this.waiting.delete(state.x);
     s.exchange.disarm();
     return s;
+  }
+
+  /** The replica holding the call a valid requestState resumes, when that is not this one. */
+  holder(requestState: string): string | undefined {
+    const state = this.tokens.verify(requestState) as BridgeState | undefined;
+    return state?.r !== undefined && state.r !== this.replicaUrl ? state.r : undefined;
   }
 
   closeAll(): void {

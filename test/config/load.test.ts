@@ -44,6 +44,7 @@ test('defaults for a server and for every setting', () => {
     catalogTtlMs: 300_000,
     stateSecret: undefined,
     requestStateTtlMs: 300_000,
+    replicaUrl: undefined,
   });
 });
 
@@ -276,8 +277,12 @@ test('examples/full.yaml loads once its variables are set', () => {
     'AWS_SECRET_ACCESS_KEY', 'EVERYTHING_DEMO_TOKEN', 'TOOLGATE_MASTER_KEY', 'TOOLGATE_STATE_SECRET',
   ];
   const env = Object.fromEntries(names.map((n) => [n, `sk-${n.toLowerCase()}-value-long-enough-for-a-state-secret:x`]));
+  env.TOOLGATE_REPLICA_URL = 'http://10.0.0.5:4000';
   const cfg = loadConfig('examples/full.yaml', env);
   assert.deepEqual(cfg.warnings, []);
+  assert.equal(cfg.settings.replicaUrl, 'http://10.0.0.5:4000');
+  env.TOOLGATE_REPLICA_URL = 'http://10.0.0.5:4000/mcp';
+  assert.throws(() => loadConfig('examples/full.yaml', env), /replica_url[\s\S]*no path/);
   const authTypes = new Set(cfg.servers.map((s) => s.auth.type));
   for (const t of ['none', 'api_key', 'bearer_token', 'basic', 'authorization', 'token', 'oauth2', 'aws_sigv4']) {
     assert.ok(authTypes.has(t as never), `full.yaml shows auth_type ${t}`);

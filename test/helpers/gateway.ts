@@ -13,7 +13,7 @@ export interface TestGateway extends Gateway {
 }
 
 /** Starts a gateway in this process on a free 127.0.0.1 port from YAML text. */
-export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}): Promise<TestGateway> {
+export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}, port = 0): Promise<TestGateway> {
   const config = parseConfig(yaml, 'test-config.yaml', { ...process.env, ...env });
   if (!config.masterKey) config.masterKey = TEST_KEY;
   const logs: string[] = [];
@@ -23,7 +23,7 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
       cb();
     },
   });
-  const gw = await startGateway(config, { host: '127.0.0.1', port: 0, log: createLogger({ level: 'debug', destination }) });
+  const gw = await startGateway(config, { host: '127.0.0.1', port, log: createLogger({ level: 'debug', destination }) });
   return Object.assign(gw, { logs, mcpUrl: (path = '/mcp') => new URL(gw.url + path) });
 }
 
