@@ -4,7 +4,6 @@ import {
   McpError,
   errorResponse,
   isObject,
-  type JsonRpcErrorObject,
   type JsonRpcId,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -113,8 +112,7 @@ export class DownstreamSession implements ClientSink {
     this.clientRequests.delete(idKey(response.id as JsonRpcId));
     clearTimeout(pending.timer);
     if ('error' in response) {
-      const e = response.error as JsonRpcErrorObject;
-      pending.reject(new McpError(e.code, e.message, e.data));
+      pending.reject(McpError.fromWire(response.error));
     } else pending.resolve(isObject(response.result) ? response.result : {});
   }
 

@@ -2,7 +2,7 @@ import { ErrorCode, McpError, errorResponse, isObject, type JsonRpcRequest, type
 import { CACHEABLE_METHODS, envelope, META, nameField } from '../mcp/modern.js';
 import { LATEST_LEGACY_VERSION, LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS } from '../mcp/versions.js';
 import type { CallContext, RouteSession } from '../router/route.js';
-import { declaresTasks, modernCapabilities, TASKS_EXTENSION } from '../router/tasks.js';
+import { declaresTasks, modernCapabilities, TASK_ID_METHODS, TASKS_EXTENSION } from '../router/tasks.js';
 import { UNKNOWN_CLIENT, type ClientProfile, type ClientSink } from '../upstream/lease.js';
 import { TOOLGATE_VERSION } from '../version.js';
 import { toErrorResponse } from './downstream.js';
@@ -19,7 +19,6 @@ type Result = Record<string, unknown>;
 export type ModernDeps = StreamableDeps;
 
 const SERVER_INFO = { name: 'toolgate', version: TOOLGATE_VERSION };
-const TASK_METHODS = new Set(['tasks/get', 'tasks/update', 'tasks/cancel']);
 // logLevel stays: a 2026 upstream reads it per request, a 2025 one ignores an unknown _meta key.
 const ENVELOPE_KEYS = new Set<string>([META.protocolVersion, META.clientCapabilities, META.clientInfo]);
 
@@ -132,7 +131,8 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
 }
 
 function needsTasksExtension(msg: JsonRpcRequest): boolean {
-  if (TASK_METHODS.has(msg.method)) return true;
+  // tasks/result never gets here: the ladder already answered it 404 (the extension removed it).
+  if (TASK_ID_METHODS.has(msg.method)) return true;
   const n = msg.method === 'subscriptions/listen' && isObject(msg.params?.notifications) ? msg.params.notifications : undefined;
   return Array.isArray(n?.taskIds) && n.taskIds.length > 0;
 }

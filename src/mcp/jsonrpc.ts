@@ -109,6 +109,12 @@ export class McpError extends Error {
     super(message);
     this.name = 'McpError';
   }
+  /** The error object of a JSON-RPC response as an McpError (a malformed one becomes an internal error). */
+  static fromWire(e: unknown, fallbackMessage = 'error without a message'): McpError {
+    const o = (isObject(e) ? e : {}) as { code?: unknown; message?: unknown; data?: unknown };
+    return new McpError(typeof o.code === 'number' ? o.code : ErrorCode.InternalError, typeof o.message === 'string' ? o.message : fallbackMessage, o.data);
+  }
+
   toJson(): JsonRpcErrorObject {
     return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
   }

@@ -335,16 +335,10 @@ export class StreamableHttpTransport implements UpstreamTransport {
     if (event === undefined || event === 'message') deliverJson(data, this.deliver);
   }
 
-  private readonly deliver = (msg: unknown): void => {
-    if (typeof msg !== 'object' || msg === null) throw this.protocolError('sent a message that is not a JSON object');
-    try {
-      this.handlers.onmessage(msg as JsonRpcMessage);
-    } catch (err) {
-      this.http.log?.warn({ server: this.http.server, err }, 'upstream message handler threw');
-    }
-  };
+  /** To the session (handlers are read per message: start() installs them). */
+  private readonly deliver = this.deliverTo((msg) => this.handlers.onmessage(msg));
 
-  /** Like deliver, to the one exchange's own handler. */
+  /** A checked message to `handler`; a handler that throws is logged, never fails the exchange. */
   private deliverTo(handler: (msg: JsonRpcMessage) => void): (msg: unknown) => void {
     return (msg) => {
       if (typeof msg !== 'object' || msg === null) throw this.protocolError('sent a message that is not a JSON object');

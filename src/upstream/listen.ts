@@ -202,8 +202,7 @@ export class UpstreamListen {
     const onmessage = (msg: JsonRpcMessage): void => {
       if (isResponse(msg)) {
         if ('error' in msg && isObject(msg.error)) {
-          const e = msg.error as { code?: unknown; message?: unknown; data?: unknown };
-          refused = new McpError(typeof e.code === 'number' ? e.code : ErrorCode.InternalError, typeof e.message === 'string' ? e.message : 'listen refused', e.data);
+          refused = McpError.fromWire(msg.error, 'listen refused');
           refuse(refused);
         }
         return;

@@ -4,7 +4,6 @@ import {
   isObject,
   isRequest,
   isResponse,
-  type JsonRpcErrorObject,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -200,8 +199,7 @@ export class UpstreamSession {
     if (isResponse(msg)) {
       const id = typeof msg.id === 'number' ? msg.id : Number(msg.id);
       if ('error' in msg) {
-        const e = msg.error as JsonRpcErrorObject;
-        this.settle(id, undefined, new McpError(e.code, e.message, e.data));
+        this.settle(id, undefined, McpError.fromWire(msg.error));
       } else {
         this.settle(id, isObject(msg.result) ? msg.result : {});
       }
