@@ -26,13 +26,23 @@ function panel(title: string, rows: PathRow[], ox: number): string {
   const sy = (v: number): number => M.top + ph - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph;
   const out: string[] = [`<text x="${ox + W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
   out.push(`<rect x="${ox + M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
-  for (const [p, label] of [[0, 'p0'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [99.99, 'p99.99'], [100, 'max']] as const) {
+  for (const [p, label] of [
+    [0, 'p0'],
+    [50, 'p50'],
+    [90, 'p90'],
+    [99, 'p99'],
+    [99.9, 'p99.9'],
+    [99.99, 'p99.99'],
+    [100, 'max'],
+  ] as const) {
     out.push(`<line x1="${sx(p)}" x2="${sx(p)}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/>`);
     out.push(`<text x="${sx(p)}" y="${M.top + ph + 14}" text-anchor="middle" font-size="10">${label}</text>`);
   }
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
     out.push(`<line x1="${ox + M.left}" x2="${ox + M.left + pw}" y1="${sy(d)}" y2="${sy(d)}" stroke="#eee"/>`);
-    out.push(`<text x="${ox + M.left - 4}" y="${sy(d) + 3}" text-anchor="end" font-size="10">${d >= 1 ? d.toFixed(0) : d.toPrecision(1)} ms</text>`);
+    out.push(
+      `<text x="${ox + M.left - 4}" y="${sy(d) + 3}" text-anchor="end" font-size="10">${d >= 1 ? d.toFixed(0) : d.toPrecision(1)} ms</text>`,
+    );
   }
   out.push(`<text x="${ox + M.left + pw / 2}" y="${H - 6}" text-anchor="middle" font-size="10">percentile of calls</text>`);
   drawn.forEach((r, i) => {

@@ -30,14 +30,18 @@ export interface EchoFleet {
 }
 
 export async function startEchoFleet(instances: number, tools: number): Promise<EchoFleet> {
-  const proc = startProcess('echo-server', process.execPath, [...TSX, ECHO, '--instances', String(instances), '--tools', String(tools)], { cwd: ROOT });
+  const proc = startProcess('echo-server', process.execPath, [...TSX, ECHO, '--instances', String(instances), '--tools', String(tools)], {
+    cwd: ROOT,
+  });
   const lines = await waitForLines(proc, /^listening (\S+)$/, instances, 20_000);
   const urls = lines.map((m) => m[1]!);
   return {
     proc,
     urls,
     async stats() {
-      const all = await Promise.all(urls.map(async (u) => (await fetch(u.replace(/\/mcp$/, '/stats'))).json() as Promise<Record<string, number>>));
+      const all = await Promise.all(
+        urls.map(async (u) => (await fetch(u.replace(/\/mcp$/, '/stats'))).json() as Promise<Record<string, number>>),
+      );
       const sum = { initialize: 0, toolsList: 0, toolsCall: 0, sessions: 0 };
       for (const s of all) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += s[k] ?? 0;
       return sum;
@@ -119,7 +123,11 @@ export interface Toolgate extends Proxy {
 }
 
 /** Toolgate through its CLI contract: a LiteLLM-format YAML, `start --config --host --port`, ready at /health/readiness. */
-export async function startToolgate(label: string, servers: Record<string, ServerEntry>, settings?: Record<string, unknown>): Promise<Toolgate> {
+export async function startToolgate(
+  label: string,
+  servers: Record<string, ServerEntry>,
+  settings?: Record<string, unknown>,
+): Promise<Toolgate> {
   if (!toolgateAvailable()) throw new Error('not available: src/cli/main.ts does not exist yet');
   await mkdir(TMP, { recursive: true });
   const key = `sk-bench-${randomBytes(16).toString('hex')}`;
@@ -130,11 +138,16 @@ export async function startToolgate(label: string, servers: Record<string, Serve
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = startProcess('toolgate', process.execPath, [...gatewayNodeArgs(), TOOLGATE_MAIN, 'start', '--config', file, '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: ROOT,
-    // The default log level (info, one line per request) is what users run, so it is what we measure.
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
+  const proc = startProcess(
+    'toolgate',
+    process.execPath,
+    [...gatewayNodeArgs(), TOOLGATE_MAIN, 'start', '--config', file, '--host', '127.0.0.1', '--port', String(port)],
+    {
+      cwd: ROOT,
+      // The default log level (info, one line per request) is what users run, so it is what we measure.
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
   try {
     await waitForHttp(proc, `${base}/health/readiness`, 30_000, 5);
   } catch (err) {
@@ -148,7 +161,12 @@ export async function startToolgate(label: string, servers: Record<string, Serve
 export async function startMcpProxy(): Promise<Proxy> {
   const port = await freePort();
   const bin = join(ROOT, 'node_modules', 'mcp-proxy', 'dist', 'bin', 'mcp-proxy.mjs');
-  const proc = startProcess('mcp-proxy', process.execPath, [bin, '--host', '127.0.0.1', '--port', String(port), '--server', 'stream', '--', ...STDIO_ECHO_ARGV], { cwd: ROOT });
+  const proc = startProcess(
+    'mcp-proxy',
+    process.execPath,
+    [bin, '--host', '127.0.0.1', '--port', String(port), '--server', 'stream', '--', ...STDIO_ECHO_ARGV],
+    { cwd: ROOT },
+  );
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(proc, `${base}/ping`, 20_000, 20);
   return { proc, base };
@@ -162,7 +180,23 @@ export async function startSupergateway(): Promise<Proxy> {
   const proc = startProcess(
     'supergateway',
     process.execPath,
-    [...TSX, '--import', loopback, bin, '--stdio', STDIO_ECHO_ARGV.join(' '), '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none', '--healthEndpoint', '/healthz'],
+    [
+      ...TSX,
+      '--import',
+      loopback,
+      bin,
+      '--stdio',
+      STDIO_ECHO_ARGV.join(' '),
+      '--outputTransport',
+      'streamableHttp',
+      '--stateful',
+      '--port',
+      String(port),
+      '--logLevel',
+      'none',
+      '--healthEndpoint',
+      '/healthz',
+    ],
     { cwd: ROOT },
   );
   const base = `http://127.0.0.1:${port}`;

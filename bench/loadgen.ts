@@ -64,7 +64,6 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     let issued = 0;
     let errors = 0;
     let firstError: string | undefined;
-    let firstMs: number | undefined;
     let started = 0n;
 
     const one = async (id: number): Promise<number | undefined> => {
@@ -86,7 +85,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       }
     };
 
-    firstMs = await one(++issued);
+    const firstMs = await one(++issued);
     // Stop early on a path that does not work at all rather than spin through the whole budget.
     if (firstMs === undefined) {
       return { mode: spec.mode, concurrency: spec.concurrency, calls: 0, errors, firstError, elapsedMs: 0, callsPerSec: 0 };

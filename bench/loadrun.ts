@@ -6,7 +6,9 @@ import { ROOT } from './launch.js';
 import { startProcess, stopProcess } from './processes.js';
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult & { samples?: number[] }> {
-  const proc = startProcess('loadgen', process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'loadgen.ts'), JSON.stringify(spec)], { cwd: ROOT });
+  const proc = startProcess('loadgen', process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'loadgen.ts'), JSON.stringify(spec)], {
+    cwd: ROOT,
+  });
   let out = '';
   proc.child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
   const limit = spec.durationMs + 60_000;

@@ -8,7 +8,13 @@ import { median } from './stats.js';
 
 const EVERYTHING = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 
-async function timeRuns(id: string, label: string, kind: StartupResult['kind'], runs: number, start: () => Promise<{ proxy: Proxy; readyMs: number }>): Promise<StartupResult> {
+async function timeRuns(
+  id: string,
+  label: string,
+  kind: StartupResult['kind'],
+  runs: number,
+  start: () => Promise<{ proxy: Proxy; readyMs: number }>,
+): Promise<StartupResult> {
   const runsMs: number[] = [];
   try {
     for (let i = 0; i < runs; i++) {
@@ -35,7 +41,14 @@ export async function measureStartup(runs: number, peerRuns: number): Promise<St
         const tg = await startToolgate('startup', { everything: { command: 'node', args: [EVERYTHING, 'stdio'], transport: 'stdio' } });
         return { proxy: tg, readyMs: tg.readyMs };
       })
-    : { id: 'toolgate', label: 'Toolgate (stdio server-everything)', kind: 'toolgate', status: 'not available', note: 'src/cli/main.ts does not exist yet', runsMs: [] };
+    : {
+        id: 'toolgate',
+        label: 'Toolgate (stdio server-everything)',
+        kind: 'toolgate',
+        status: 'not available',
+        note: 'src/cli/main.ts does not exist yet',
+        runsMs: [],
+      };
   return [
     toolgate,
     await timeRuns('mcp-proxy', 'mcp-proxy (stdio echo)', 'peer', peerRuns, () => timed(startMcpProxy)),

@@ -24,10 +24,28 @@ installCleanup();
 const listing = scenario === 'list';
 const names = Array.from({ length: listing ? 50 : 3 }, (_, i) => `e${i + 1}`);
 const gateway = { label: `prof-${scenario}`, servers: (f: EchoFleet) => Object.fromEntries(names.map((n, i) => [n, { url: f.urls[i]! }])) };
-const result = await withRig({ instances: names.length, tools: listing ? 100 : 1 }, gateway, async ({ tg }) => {
-  const url = scenario === 'call-server' ? `${tg.base}/mcp/e1` : `${tg.base}/mcp`;
-  const tool = scenario === 'call-server' ? 'echo' : 'e1-echo';
-  return runLoad({ url, headers: tg.headers, mode: listing ? 'list' : 'call', tool, concurrency, durationMs: seconds * 1000, maxCalls: 1_000_000, warmupCalls: 200 });
-}, (note) => { throw new Error(note); });
-process.stderr.write(`${scenario} c=${concurrency}: ${result.callsPerSec.toFixed(0)} calls/s, p50 ${result.latency?.p50.toFixed(3)} ms, p99 ${result.latency?.p99.toFixed(3)} ms\n`);
+const result = await withRig(
+  { instances: names.length, tools: listing ? 100 : 1 },
+  gateway,
+  async ({ tg }) => {
+    const url = scenario === 'call-server' ? `${tg.base}/mcp/e1` : `${tg.base}/mcp`;
+    const tool = scenario === 'call-server' ? 'echo' : 'e1-echo';
+    return runLoad({
+      url,
+      headers: tg.headers,
+      mode: listing ? 'list' : 'call',
+      tool,
+      concurrency,
+      durationMs: seconds * 1000,
+      maxCalls: 1_000_000,
+      warmupCalls: 200,
+    });
+  },
+  (note) => {
+    throw new Error(note);
+  },
+);
+process.stderr.write(
+  `${scenario} c=${concurrency}: ${result.callsPerSec.toFixed(0)} calls/s, p50 ${result.latency?.p50.toFixed(3)} ms, p99 ${result.latency?.p99.toFixed(3)} ms\n`,
+);
 for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) process.stdout.write(topSelfTime(join(dir, f), 25));

@@ -4,7 +4,8 @@ import type { PathRow, Results, Target } from './results.js';
 const ms = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(3) : v.toFixed(1));
 const signed = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : (v >= 0 ? '+' : '') + ms(v));
 const rate = (v: number | undefined): string => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
-const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}x`);
+const ratio = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}x`;
 const mib = (b: number | undefined): string => (b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
 export function row(rows: PathRow[], id: string, c: number): PathRow | undefined {
@@ -36,23 +37,58 @@ export function targets(r: Results, throughputC: number): Target[] {
       const theirs = added(nginx1, direct1, k);
       // nginx's own added latency can round to ~0 on loopback; a floor of 0.01 ms keeps the ratio meaningful.
       const rel = mine !== undefined && theirs !== undefined ? mine / Math.max(theirs, 0.01) : undefined;
-      t.push({ measure: `${label}: added ${k} vs nginx's, c=1`, goal: '≤ 1.5x', value: rel === undefined ? '–' : `${rel.toFixed(2)}x (nginx ${signed(theirs)} ms)`, verdict: verdict(rel, (v) => v <= 1.5) });
+      t.push({
+        measure: `${label}: added ${k} vs nginx's, c=1`,
+        goal: '≤ 1.5x',
+        value: rel === undefined ? '–' : `${rel.toFixed(2)}x (nginx ${signed(theirs)} ms)`,
+        verdict: verdict(rel, (v) => v <= 1.5),
+      });
     }
     const thr = ratio(row(r.http, id, throughputC)?.callsPerSec, row(r.http, 'nginx', throughputC)?.callsPerSec);
-    const thrV = row(r.http, id, throughputC)?.callsPerSec && row(r.http, 'nginx', throughputC)?.callsPerSec ? row(r.http, id, throughputC)!.callsPerSec! / row(r.http, 'nginx', throughputC)!.callsPerSec! : undefined;
-    t.push({ measure: `${label}: throughput vs nginx, c=${throughputC}`, goal: '≥ 0.7x', value: thr, verdict: verdict(thrV, (v) => v >= 0.7) });
+    const thrV =
+      row(r.http, id, throughputC)?.callsPerSec && row(r.http, 'nginx', throughputC)?.callsPerSec
+        ? row(r.http, id, throughputC)!.callsPerSec! / row(r.http, 'nginx', throughputC)!.callsPerSec!
+        : undefined;
+    t.push({
+      measure: `${label}: throughput vs nginx, c=${throughputC}`,
+      goal: '≥ 0.7x',
+      value: thr,
+      verdict: verdict(thrV, (v) => v >= 0.7),
+    });
   }
   const tgStdio = row(r.stdio, 'toolgate-stdio', throughputC)?.callsPerSec;
-  const peers = ['mcp-proxy', 'supergateway'].map((id) => row(r.stdio, id, throughputC)?.callsPerSec).filter((v): v is number => v !== undefined);
+  const peers = ['mcp-proxy', 'supergateway']
+    .map((id) => row(r.stdio, id, throughputC)?.callsPerSec)
+    .filter((v): v is number => v !== undefined);
   const best = peers.length ? Math.max(...peers) : undefined;
-  t.push({ measure: `stdio throughput vs best peer, c=${throughputC}`, goal: '≥ 2x', value: ratio(tgStdio, best), verdict: verdict(tgStdio !== undefined && best ? tgStdio / best : undefined, (v) => v >= 2) });
+  t.push({
+    measure: `stdio throughput vs best peer, c=${throughputC}`,
+    goal: '≥ 2x',
+    value: ratio(tgStdio, best),
+    verdict: verdict(tgStdio !== undefined && best ? tgStdio / best : undefined, (v) => v >= 2),
+  });
   const warm99 = r.listing.status === 'ok' ? r.listing.warm?.p99 : undefined;
-  t.push({ measure: `warm aggregated tools/list p99 (${r.listing.servers}x${r.listing.toolsPerServer})`, goal: '≤ 5 ms', value: `${ms(warm99)} ms`, verdict: verdict(warm99, (v) => v <= 5) });
+  t.push({
+    measure: `warm aggregated tools/list p99 (${r.listing.servers}x${r.listing.toolsPerServer})`,
+    goal: '≤ 5 ms',
+    value: `${ms(warm99)} ms`,
+    verdict: verdict(warm99, (v) => v <= 5),
+  });
   const proof = r.listing.proof;
   const relisted = proof ? proof.upstreamListsAfter - proof.upstreamListsBefore : undefined;
-  t.push({ measure: `upstream tools/list caused by ${proof?.calls ?? '–'} tools/call`, goal: '0', value: relisted === undefined ? '–' : String(relisted), verdict: verdict(relisted, (v) => v === 0) });
+  t.push({
+    measure: `upstream tools/list caused by ${proof?.calls ?? '–'} tools/call`,
+    goal: '0',
+    value: relisted === undefined ? '–' : String(relisted),
+    verdict: verdict(relisted, (v) => v === 0),
+  });
   const bps = r.memory.status === 'ok' ? r.memory.bytesPerSession : undefined;
-  t.push({ measure: 'memory per idle session', goal: '≤ 16 KiB', value: bps === undefined ? '–' : `${(bps / 1024).toFixed(1)} KiB`, verdict: verdict(bps, (v) => v <= 16 * 1024) });
+  t.push({
+    measure: 'memory per idle session',
+    goal: '≤ 16 KiB',
+    value: bps === undefined ? '–' : `${(bps / 1024).toFixed(1)} KiB`,
+    verdict: verdict(bps, (v) => v <= 16 * 1024),
+  });
   const ready = r.startup.find((s) => s.id === 'toolgate' && s.status === 'ok')?.medianMs;
   t.push({ measure: 'start to ready (median)', goal: '≤ 1 s', value: `${ms(ready)} ms`, verdict: verdict(ready, (v) => v <= 1000) });
   return t;
@@ -85,12 +121,24 @@ export function renderMarkdown(r: Results, findings: string): string {
   const m = r.machine;
   const L: string[] = [];
   L.push('# Toolgate benchmark results', '');
-  L.push(`Generated by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.date} in ${r.durationSec.toFixed(0)} s. Rewritten by every run; raw numbers in \`bench/results.json\`, chart in \`bench/latency.svg\`.`, '');
+  L.push(
+    `Generated by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.date} in ${r.durationSec.toFixed(0)} s. Rewritten by every run; raw numbers in \`bench/results.json\`, chart in \`bench/latency.svg\`.`,
+    '',
+  );
   L.push('## Machine', '');
   L.push(`- ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB.toFixed(1)} GiB memory, ${m.os}`);
-  L.push(`- load average before / after: ${m.loadBefore.map((v) => v.toFixed(2)).join(' ')} / ${m.loadAfter.map((v) => v.toFixed(2)).join(' ')} (other work on this shared machine adds noise, mostly to the tails)`);
-  L.push(`- versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  L.push('- everything on 127.0.0.1; load generator in its own process (undici Pool, keep-alive, one MCP session, small `echo` payload); each path\'s time split into rounds run in rotating order', '');
+  L.push(
+    `- load average before / after: ${m.loadBefore.map((v) => v.toFixed(2)).join(' ')} / ${m.loadAfter.map((v) => v.toFixed(2)).join(' ')} (other work on this shared machine adds noise, mostly to the tails)`,
+  );
+  L.push(
+    `- versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  L.push(
+    "- everything on 127.0.0.1; load generator in its own process (undici Pool, keep-alive, one MCP session, small `echo` payload); each path's time split into rounds run in rotating order",
+    '',
+  );
 
   L.push('## Targets (issue 6)', '', '| measure | target | measured | verdict |', '|---|---|---|---|');
   for (const t of r.targets) L.push(`| ${t.measure} | ${t.goal} | ${t.value} | **${t.verdict}** |`);
@@ -119,7 +167,9 @@ export function renderMarkdown(r: Results, findings: string): string {
     }
     const peers = r.stdio.filter((p) => p.kind === 'peer' && p.concurrency === x.concurrency && p.callsPerSec).map((p) => p.callsPerSec!);
     const best = peers.length ? Math.max(...peers) : undefined;
-    L.push(`| ${x.label} | ${x.concurrency} | ${ms(x.latency.p50)} | ${ms(x.latency.p90)} | ${ms(x.latency.p99)} | ${ms(x.latency.max)} | ${rate(x.callsPerSec)} | ${ratio(x.callsPerSec, best)} |`);
+    L.push(
+      `| ${x.label} | ${x.concurrency} | ${ms(x.latency.p50)} | ${ms(x.latency.p90)} | ${ms(x.latency.p99)} | ${ms(x.latency.max)} | ${rate(x.callsPerSec)} | ${ratio(x.callsPerSec, best)} |`,
+    );
   }
   L.push('');
 
@@ -130,9 +180,13 @@ export function renderMarkdown(r: Results, findings: string): string {
     L.push('| measure | value |', '|---|---:|');
     L.push(`| tools listed (pages) | ${ls.toolsListed ?? '–'} (${ls.pages ?? '–'}) |`);
     L.push(`| cold: first list after start | ${ms(ls.coldMs)} ms |`);
-    L.push(`| warm p50 / p90 / p99 / max (${ls.warm.count} lists) | ${ms(ls.warm.p50)} / ${ms(ls.warm.p90)} / ${ms(ls.warm.p99)} / ${ms(ls.warm.max)} ms |`);
+    L.push(
+      `| warm p50 / p90 / p99 / max (${ls.warm.count} lists) | ${ms(ls.warm.p50)} / ${ms(ls.warm.p90)} / ${ms(ls.warm.p99)} / ${ms(ls.warm.max)} ms |`,
+    );
     if (ls.proof) {
-      L.push(`| upstream tools/list count before / after ${ls.proof.calls} tools/call | ${ls.proof.upstreamListsBefore} / ${ls.proof.upstreamListsAfter} |`);
+      L.push(
+        `| upstream tools/list count before / after ${ls.proof.calls} tools/call | ${ls.proof.upstreamListsBefore} / ${ls.proof.upstreamListsAfter} |`,
+      );
       L.push(`| upstream tools/call received during those calls | ${ls.proof.upstreamCallsDelta} |`);
     }
     L.push('');
@@ -143,14 +197,25 @@ export function renderMarkdown(r: Results, findings: string): string {
   if (mem.status !== 'ok') L.push(`${mem.status}: ${oneLine(mem.note)}`, '');
   else {
     L.push('| idle sessions | RSS | opened in |', '|---:|---:|---:|', `| 0 (baseline) | ${mib(mem.baselineRss)} | |`);
-    for (const p of mem.points) L.push(`| ${p.sessions.toLocaleString('en-US')} | ${mib(p.rssBytes)} | ${(p.openMs / 1000).toFixed(1)} s |`);
-    if (mem.afterTtl) L.push(`| after TTL (${(mem.afterTtl.waitedMs / 1000).toFixed(1)} s; first session ${mem.afterTtl.oldSessionExpired ? 'expired: 404' : 'still answered'}) | ${mib(mem.afterTtl.rssBytes)} | |`);
-    L.push('', `Bytes per idle session: ${mem.bytesPerSession === undefined ? '–' : `${Math.round(mem.bytesPerSession).toLocaleString('en-US')} B (${(mem.bytesPerSession / 1024).toFixed(1)} KiB)`}. RSS after the TTL includes whatever the V8 heap has not returned yet; no GC can be forced from outside.`, '');
+    for (const p of mem.points)
+      L.push(`| ${p.sessions.toLocaleString('en-US')} | ${mib(p.rssBytes)} | ${(p.openMs / 1000).toFixed(1)} s |`);
+    if (mem.afterTtl)
+      L.push(
+        `| after TTL (${(mem.afterTtl.waitedMs / 1000).toFixed(1)} s; first session ${mem.afterTtl.oldSessionExpired ? 'expired: 404' : 'still answered'}) | ${mib(mem.afterTtl.rssBytes)} | |`,
+      );
+    L.push(
+      '',
+      `Bytes per idle session: ${mem.bytesPerSession === undefined ? '–' : `${Math.round(mem.bytesPerSession).toLocaleString('en-US')} B (${(mem.bytesPerSession / 1024).toFixed(1)} KiB)`}. RSS after the TTL includes whatever the V8 heap has not returned yet; no GC can be forced from outside.`,
+      '',
+    );
   }
 
   L.push('## Start to ready', '', 'Spawn to the first 200 from the readiness/health endpoint.', '');
   L.push('| process | median | runs (ms) |', '|---|---:|---|');
-  for (const s of r.startup) L.push(`| ${s.label} | ${s.status === 'ok' ? `${ms(s.medianMs)} ms` : `${s.status}: ${oneLine(s.note)}`} | ${s.runsMs.map((v) => v.toFixed(0)).join(', ')} |`);
+  for (const s of r.startup)
+    L.push(
+      `| ${s.label} | ${s.status === 'ok' ? `${ms(s.medianMs)} ms` : `${s.status}: ${oneLine(s.note)}`} | ${s.runsMs.map((v) => v.toFixed(0)).join(', ')} |`,
+    );
   L.push('');
 
   if (findings.trim()) L.push('## Findings and next steps', '', findings.trim(), '');

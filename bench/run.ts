@@ -35,8 +35,26 @@ import type { PathRow, Results } from './results.js';
 const quick = process.argv.includes('--quick');
 const THROUGHPUT_C = 16;
 const PLAN = quick
-  ? { concurrencies: [1, 16], httpMs: 1000, stdioMs: 1000, rounds: 1, listing: { servers: 50, toolsPerServer: 100, warmLists: 50, proofCalls: 200 }, sessions: [1, 200, 1000], startupRuns: 2, peerStartupRuns: 1 }
-  : { concurrencies: [1, 16], httpMs: 8000, stdioMs: 5000, rounds: 4, listing: { servers: 50, toolsPerServer: 100, warmLists: 1000, proofCalls: 1000 }, sessions: [1, 1000, 10000], startupRuns: 5, peerStartupRuns: 3 };
+  ? {
+      concurrencies: [1, 16],
+      httpMs: 1000,
+      stdioMs: 1000,
+      rounds: 1,
+      listing: { servers: 50, toolsPerServer: 100, warmLists: 50, proofCalls: 200 },
+      sessions: [1, 200, 1000],
+      startupRuns: 2,
+      peerStartupRuns: 1,
+    }
+  : {
+      concurrencies: [1, 16],
+      httpMs: 8000,
+      stdioMs: 5000,
+      rounds: 4,
+      listing: { servers: 50, toolsPerServer: 100, warmLists: 1000, proofCalls: 1000 },
+      sessions: [1, 1000, 10000],
+      startupRuns: 5,
+      peerStartupRuns: 3,
+    };
 const TTL_SECONDS = 5;
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -57,15 +75,40 @@ async function measureHttp(): Promise<PathRow[]> {
   log('tools/call over HTTP: direct, nginx, Toolgate /mcp/echo, Toolgate /mcp');
   const fleet = await startEchoFleet(3, 1);
   const [u1, u2, u3] = fleet.urls as [string, string, string];
-  const nginx = nginxAvailable() ? await attempt('nginx', () => startNginx(u1)) : { note: `${NGINX} not found; install it with: ${NGINX_INSTALL}` };
+  const nginx = nginxAvailable()
+    ? await attempt('nginx', () => startNginx(u1))
+    : { note: `${NGINX} not found; install it with: ${NGINX_INSTALL}` };
   const tg = toolgateAvailable()
     ? await attempt('toolgate', () => startToolgate('http', { echo: { url: u1 }, echo2: { url: u2 }, echo3: { url: u3 } }))
     : { note: NOT_YET };
   const paths: PathDef[] = [
     { id: 'direct', label: 'direct to echo server', kind: 'floor', url: u1, tool: 'echo' },
-    { id: 'nginx', label: 'nginx (keep-alive reverse proxy)', kind: 'floor', url: nginx.ok && `${nginx.ok.base}/mcp`, note: nginx.note, tool: 'echo' },
-    { id: 'toolgate-server', label: 'Toolgate /mcp/echo', kind: 'toolgate', url: tg.ok && `${tg.ok.base}/mcp/echo`, headers: tg.ok?.headers, note: tg.note, tool: 'echo' },
-    { id: 'toolgate-aggregate', label: 'Toolgate /mcp (3 servers, echo-echo)', kind: 'toolgate', url: tg.ok && `${tg.ok.base}/mcp`, headers: tg.ok?.headers, note: tg.note, tool: 'echo-echo' },
+    {
+      id: 'nginx',
+      label: 'nginx (keep-alive reverse proxy)',
+      kind: 'floor',
+      url: nginx.ok && `${nginx.ok.base}/mcp`,
+      note: nginx.note,
+      tool: 'echo',
+    },
+    {
+      id: 'toolgate-server',
+      label: 'Toolgate /mcp/echo',
+      kind: 'toolgate',
+      url: tg.ok && `${tg.ok.base}/mcp/echo`,
+      headers: tg.ok?.headers,
+      note: tg.note,
+      tool: 'echo',
+    },
+    {
+      id: 'toolgate-aggregate',
+      label: 'Toolgate /mcp (3 servers, echo-echo)',
+      kind: 'toolgate',
+      url: tg.ok && `${tg.ok.base}/mcp`,
+      headers: tg.ok?.headers,
+      note: tg.note,
+      tool: 'echo-echo',
+    },
   ];
   const rows: PathRow[] = [];
   for (const c of PLAN.concurrencies) rows.push(...(await comparePaths(paths, budget(c, PLAN.httpMs), log)));
@@ -86,9 +129,31 @@ async function measureStdio(): Promise<PathRow[]> {
   const mp = await attempt('mcp-proxy', startMcpProxy);
   const sg = await attempt('supergateway', startSupergateway);
   const paths: PathDef[] = [
-    { id: 'toolgate-stdio', label: 'Toolgate /mcp/echo (stdio)', kind: 'toolgate', url: tg.ok && `${tg.ok.base}/mcp/echo`, headers: tg.ok?.headers, note: tg.note, tool: 'echo' },
-    { id: 'mcp-proxy', label: `mcp-proxy ${pkgVersion('mcp-proxy')}`, kind: 'peer', url: mp.ok && `${mp.ok.base}/mcp`, note: mp.note, tool: 'echo' },
-    { id: 'supergateway', label: `supergateway ${pkgVersion('supergateway')} --stateful`, kind: 'peer', url: sg.ok && `${sg.ok.base}/mcp`, note: sg.note, tool: 'echo' },
+    {
+      id: 'toolgate-stdio',
+      label: 'Toolgate /mcp/echo (stdio)',
+      kind: 'toolgate',
+      url: tg.ok && `${tg.ok.base}/mcp/echo`,
+      headers: tg.ok?.headers,
+      note: tg.note,
+      tool: 'echo',
+    },
+    {
+      id: 'mcp-proxy',
+      label: `mcp-proxy ${pkgVersion('mcp-proxy')}`,
+      kind: 'peer',
+      url: mp.ok && `${mp.ok.base}/mcp`,
+      note: mp.note,
+      tool: 'echo',
+    },
+    {
+      id: 'supergateway',
+      label: `supergateway ${pkgVersion('supergateway')} --stateful`,
+      kind: 'peer',
+      url: sg.ok && `${sg.ok.base}/mcp`,
+      note: sg.note,
+      tool: 'echo',
+    },
   ];
   const rows: PathRow[] = [];
   for (const c of PLAN.concurrencies) rows.push(...(await comparePaths(paths, budget(c, PLAN.stdioMs), log)));

@@ -93,7 +93,13 @@ export async function rpc(
 }
 
 /** Status of one ping in an existing session: 404 once the server has forgotten it. */
-export async function pingStatus(d: Dispatcher, origin: string, path: string, extra: Record<string, string>, sessionId: string): Promise<number> {
+export async function pingStatus(
+  d: Dispatcher,
+  origin: string,
+  path: string,
+  extra: Record<string, string>,
+  sessionId: string,
+): Promise<number> {
   const res = await d.request({
     origin,
     path,

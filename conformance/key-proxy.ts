@@ -17,13 +17,10 @@ export async function startKeyProxy(targetPort: number, key: string): Promise<Ke
   const server = createServer((req, res) => {
     const headers: IncomingHttpHeaders = { ...req.headers };
     if (headers.authorization === undefined) headers.authorization = `Bearer ${key}`;
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.rawHeaders);
-        up.pipe(res);
-      },
-    );
+    const upstream = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.rawHeaders);
+      up.pipe(res);
+    });
     upstream.on('error', (err) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`key proxy: ${err.message}`);

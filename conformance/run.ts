@@ -40,7 +40,9 @@ function loadExpectedFailures(): ExpectedFailure[] {
   const entries = doc?.expected_failures ?? [];
   for (const e of entries) {
     if (!e.requirements || !e.scenario || (e.leg !== 'direct' && e.leg !== 'toolgate') || !e.reason?.trim()) {
-      throw new Error(`${relative(REPO_ROOT, file)}: every entry needs requirements, scenario, leg (direct|toolgate) and a reason: ${JSON.stringify(e)}`);
+      throw new Error(
+        `${relative(REPO_ROOT, file)}: every entry needs requirements, scenario, leg (direct|toolgate) and a reason: ${JSON.stringify(e)}`,
+      );
     }
   }
   return entries;
@@ -66,7 +68,13 @@ function totals(results: ScenarioResults | undefined, names: string[]): string {
   return `${ok}/${names.length} scenarios, ${passed} passed, ${failed} failed`;
 }
 
-function printTable(revision: string, scored: string[], notScored: Map<string, string>, direct: ScenarioResults, toolgate?: ScenarioResults) {
+function printTable(
+  revision: string,
+  scored: string[],
+  notScored: Map<string, string>,
+  direct: ScenarioResults,
+  toolgate?: ScenarioResults,
+) {
   const names = [...scored, ...[...notScored.keys()].filter((n) => !scored.includes(n))];
   const label = (n: string) => (notScored.has(n) ? `${n} (not scored: ${notScored.get(n)})` : n);
   const width = Math.max(...names.map((n) => label(n).length)) + 2;
@@ -103,7 +111,9 @@ function judge(report: RevisionReport, expected: ExpectedFailure[]): string[] {
       const t = report.toolgate[scenario];
       const added = d.failed === 0 && (!t || t.failed > 0);
       if (added && !listed(scenario, 'toolgate')) {
-        problems.push(`${report.revision} ${scenario}: Toolgate adds a failure — ${t ? t.failures.join('; ') : 'no result through Toolgate'}`);
+        problems.push(
+          `${report.revision} ${scenario}: Toolgate adds a failure — ${t ? t.failures.join('; ') : 'no result through Toolgate'}`,
+        );
       }
     }
   }
@@ -117,7 +127,10 @@ async function main(): Promise<number> {
   });
   const mode = values.gateway;
   if (mode !== 'auto' && mode !== 'on' && mode !== 'off') throw new Error(`--gateway must be auto, on or off (got ${mode})`);
-  const revisions = values.requirements.split(',').map((r) => r.trim()).filter(Boolean);
+  const revisions = values.requirements
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const expected = loadExpectedFailures();
   const runtime = ensureRuntime((line) => console.log(line));
 
@@ -160,7 +173,10 @@ async function main(): Promise<number> {
       problems.push(...judge(report, expected));
     }
     const summary = join(CONFORMANCE_DIR, 'results', `${stamp}.json`);
-    writeFileSync(summary, `${JSON.stringify({ conformance: CONFORMANCE_VERSION, fixture: fixture.url, gateway: gatewayNote, reports }, null, 2)}\n`);
+    writeFileSync(
+      summary,
+      `${JSON.stringify({ conformance: CONFORMANCE_VERSION, fixture: fixture.url, gateway: gatewayNote, reports }, null, 2)}\n`,
+    );
     console.log(`\nresults: ${relative(REPO_ROOT, summary)} (suite output under ${relative(REPO_ROOT, outRoot)}/)`);
   } finally {
     await gateway?.stop();

@@ -40,10 +40,20 @@ export function ensureRuntime(log: (line: string) => void): SuiteRuntime {
     if (!existsSync(pkg)) writeFileSync(pkg, `${JSON.stringify({ name: 'toolgate-conformance-runtime', private: true }, null, 2)}\n`);
     execFileSync(
       'npm',
-      ['install', '--prefix', RUNTIME_DIR, '--no-audit', '--no-fund', '--save-exact', `node@${NODE_VERSION}`, `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`],
+      [
+        'install',
+        '--prefix',
+        RUNTIME_DIR,
+        '--no-audit',
+        '--no-fund',
+        '--save-exact',
+        `node@${NODE_VERSION}`,
+        `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
-    if (nodeVersion(node) !== `v${NODE_VERSION}`) throw new Error(`conformance/.runtime: node@${NODE_VERSION} did not install a working ${node}`);
+    if (nodeVersion(node) !== `v${NODE_VERSION}`)
+      throw new Error(`conformance/.runtime: node@${NODE_VERSION} did not install a working ${node}`);
   }
   return {
     node,

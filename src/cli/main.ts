@@ -24,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'check-config') return checkConfig(rest);
   if (command === 'start') return start(rest);
-  process.stderr.write(command === undefined || command === '--help' || command === 'help' ? USAGE : `Unknown command "${command}"\n\n${USAGE}`);
+  process.stderr.write(
+    command === undefined || command === '--help' || command === 'help' ? USAGE : `Unknown command "${command}"\n\n${USAGE}`,
+  );
   return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
 }
 
@@ -85,7 +87,12 @@ async function start(args: string[]): Promise<number> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
-    const why = code === 'EADDRINUSE' ? 'the port is already in use (pick another with --port)' : code === 'EACCES' ? 'permission denied' : 'no such address on this machine';
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is already in use (pick another with --port)'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : 'no such address on this machine';
     process.stderr.write(`toolgate: cannot listen on ${host}:${port}: ${why}\n`);
     return 1;
   }
@@ -97,7 +104,10 @@ async function start(args: string[]): Promise<number> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    gateway.close().then(() => process.exit(0), () => process.exit(1));
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -109,7 +119,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`toolgate: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`toolgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -6,7 +6,9 @@ export { maskSecret } from './mask.js';
 /** The `toolgate check-config FILE` report: what will run, with every credential masked. */
 export function describeConfig(cfg: GatewayConfig): string {
   const lines = [`Config: ${cfg.file}`];
-  lines.push(`Master key: ${cfg.masterKey === undefined ? 'not set (general_settings.master_key, or env TOOLGATE_MASTER_KEY)' : maskSecret(cfg.masterKey)}`);
+  lines.push(
+    `Master key: ${cfg.masterKey === undefined ? 'not set (general_settings.master_key, or env TOOLGATE_MASTER_KEY)' : maskSecret(cfg.masterKey)}`,
+  );
   lines.push(`Servers (${cfg.servers.length}):`);
   for (const server of cfg.servers) lines.push(...describeServer(server));
   lines.push('Settings:', ...describeSettings(cfg));

@@ -33,10 +33,7 @@ export function resolvable(env: Env) {
 
 /** YAML turns `X-Version: 2` into a number; header values and child env values are text either way. */
 export function scalarText(env: Env) {
-  return z
-    .union([z.string(), z.number(), z.boolean()], { error: 'expected a string' })
-    .transform(String)
-    .pipe(resolvable(env));
+  return z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' }).transform(String).pipe(resolvable(env));
 }
 
 export const text = z.string();
@@ -51,12 +48,7 @@ export type ParsedFields<S extends FieldShape> = { [K in keyof S]?: z.output<S[K
  * Validates each field on its own so one bad field never hides problems in the others, and later
  * cross-field checks can still look at everything that did parse.
  */
-export function parseFields<S extends FieldShape>(
-  shape: S,
-  raw: Record<string, unknown>,
-  at: KeyPath,
-  issues: IssueList,
-): ParsedFields<S> {
+export function parseFields<S extends FieldShape>(shape: S, raw: Record<string, unknown>, at: KeyPath, issues: IssueList): ParsedFields<S> {
   const out: ParsedFields<S> = {};
   for (const key of Object.keys(shape) as (keyof S & string)[]) {
     if (raw[key] === undefined) continue;

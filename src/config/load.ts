@@ -9,7 +9,15 @@ import { parseMasterKey, parseSettings } from './settings.js';
 
 export { ConfigError } from './issues.js';
 
-const TOP_LEVEL_KEYS = ['mcp_servers', 'general_settings', 'litellm_settings', 'model_list', 'router_settings', 'toolgate_settings', 'environment_variables'];
+const TOP_LEVEL_KEYS = [
+  'mcp_servers',
+  'general_settings',
+  'litellm_settings',
+  'model_list',
+  'router_settings',
+  'toolgate_settings',
+  'environment_variables',
+];
 /** Other LiteLLM sections: the same file may drive a LiteLLM proxy, so they pass silently. */
 const LITELLM_TOP_LEVEL_KEYS = new Set([
   'callback_settings',
@@ -32,7 +40,8 @@ export function loadConfig(file: string, env: Env = process.env): GatewayConfig 
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(err)})`;
+    const why =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(err)})`;
     throw new ConfigError([`${file}: ${why} (absolute path: ${resolve(file)})`]);
   }
   return parseConfig(text, file, env);
@@ -129,7 +138,10 @@ function checkUniquePrefixes(servers: ServerConfig[], issues: IssueList): void {
     const prefix = server.alias ?? server.name;
     const other = owner.get(prefix);
     if (other !== undefined) {
-      issues.error(['mcp_servers', server.name, 'alias'], `tool-name prefix ${JSON.stringify(prefix)} is already used by server ${JSON.stringify(other)}; choose a different alias`);
+      issues.error(
+        ['mcp_servers', server.name, 'alias'],
+        `tool-name prefix ${JSON.stringify(prefix)} is already used by server ${JSON.stringify(other)}; choose a different alias`,
+      );
     }
     owner.set(prefix, server.name);
   }

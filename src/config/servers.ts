@@ -35,7 +35,10 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
   const at: KeyPath = ['mcp_servers', name];
   const errorsBefore = issues.errors.length;
   if (!isUsableName(name)) {
-    issues.error(at, `server name ${JSON.stringify(name)} cannot be used in URLs and tool-name prefixes; use ${NAME_RULE}, e.g. ${JSON.stringify(suggestName(name))}`);
+    issues.error(
+      at,
+      `server name ${JSON.stringify(name)} cannot be used in URLs and tool-name prefixes; use ${NAME_RULE}, e.g. ${JSON.stringify(suggestName(name))}`,
+    );
   }
   if (!isMapping(raw)) {
     issues.error(at, 'expected a mapping with url (http/sse server) or command (stdio server)');
@@ -120,7 +123,8 @@ function resolveAuth(f: Fields, raw: Record<string, unknown>, at: KeyPath, issue
   const authPath = [...at, 'auth_type'];
   const hasValue = raw.auth_value !== undefined || raw.authentication_token !== undefined;
   if (raw.auth_type === undefined) {
-    if (hasValue) issues.warn([...at, 'auth_value'], 'is set but auth_type is not, so no credential is sent; add e.g. auth_type: bearer_token');
+    if (hasValue)
+      issues.warn([...at, 'auth_value'], 'is set but auth_type is not, so no credential is sent; add e.g. auth_type: bearer_token');
     return { type: 'none' };
   }
   if (f.auth_type === 'none') {
@@ -132,17 +136,26 @@ function resolveAuth(f: Fields, raw: Record<string, unknown>, at: KeyPath, issue
   if ((STATIC_AUTH_TYPES as readonly string[]).includes(type)) {
     const value = f.auth_value ?? f.authentication_token;
     if (!hasValue) {
-      issues.error([...at, 'auth_value'], `is required when auth_type is ${type} (the credential, or os.environ/NAME to read it from the environment)`);
+      issues.error(
+        [...at, 'auth_value'],
+        `is required when auth_type is ${type} (the credential, or os.environ/NAME to read it from the environment)`,
+      );
       return undefined;
     }
     if (value === undefined) return undefined;
     if (/[\r\n\0]/.test(value)) {
       // Typically a trailing newline from `$(cat token-file)`; the HTTP client would refuse the header later, less clearly.
-      issues.error([...at, raw.auth_value !== undefined ? 'auth_value' : 'authentication_token'], 'contains a line break or NUL, which cannot go into an HTTP header (a trailing newline from a file?)');
+      issues.error(
+        [...at, raw.auth_value !== undefined ? 'auth_value' : 'authentication_token'],
+        'contains a line break or NUL, which cannot go into an HTTP header (a trailing newline from a file?)',
+      );
       return undefined;
     }
     if (type === 'basic' && !value.includes(':')) {
-      issues.warn([...at, 'auth_value'], 'basic auth expects user:password (Toolgate base64-encodes it, as LiteLLM does); the value has no ":"');
+      issues.warn(
+        [...at, 'auth_value'],
+        'basic auth expects user:password (Toolgate base64-encodes it, as LiteLLM does); the value has no ":"',
+      );
     }
     return { type: type as (typeof STATIC_AUTH_TYPES)[number], value };
   }
@@ -167,7 +180,10 @@ function oauth2Auth(f: Fields, raw: Record<string, unknown>, at: KeyPath, issues
   if (raw.oauth2_flow === undefined) {
     issues.error(flowPath, 'is required when auth_type is oauth2; allowed: client_credentials');
   } else if (f.oauth2_flow === 'authorization_code') {
-    issues.error(flowPath, 'authorization_code (per-user sign-in) comes with user identities in a later Toolgate release; allowed now: client_credentials (machine-to-machine)');
+    issues.error(
+      flowPath,
+      'authorization_code (per-user sign-in) comes with user identities in a later Toolgate release; allowed now: client_credentials (machine-to-machine)',
+    );
   } else if (f.oauth2_flow !== undefined && f.oauth2_flow !== 'client_credentials') {
     issues.error(flowPath, `got ${JSON.stringify(f.oauth2_flow)}; allowed: client_credentials`);
   }
@@ -195,7 +211,10 @@ function sigv4Auth(f: Fields, raw: Record<string, unknown>, at: KeyPath, issues:
   const hasSecret = raw.aws_secret_access_key !== undefined;
   if (hasKeyId !== hasSecret) {
     const missing = hasKeyId ? 'aws_secret_access_key' : 'aws_access_key_id';
-    issues.error([...at, missing], 'is required together with its pair (aws_access_key_id and aws_secret_access_key); omit both to use the default AWS credential chain');
+    issues.error(
+      [...at, missing],
+      'is required together with its pair (aws_access_key_id and aws_secret_access_key); omit both to use the default AWS credential chain',
+    );
   }
   if (raw.aws_session_token !== undefined && !hasKeyId) {
     issues.error([...at, 'aws_session_token'], 'needs aws_access_key_id and aws_secret_access_key');

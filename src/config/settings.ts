@@ -16,13 +16,19 @@ function settingsFields(env: Env) {
     max_body_bytes: z.number().int('must be a whole number of bytes').positive('must be greater than 0'),
     allowed_origins: z.array(z.string()),
     tool_prefix_separator: z.string().regex(SEPARATOR, SEPARATOR_RULE),
-    max_tool_name_length: z.number().int('must be a whole number').min(1, 'must be between 1 and 128').max(128, 'must be between 1 and 128'),
+    max_tool_name_length: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 128')
+      .max(128, 'must be between 1 and 128'),
     prefix_mode: z.enum(PREFIX_MODES),
     listing_timeout_seconds: positiveSeconds,
     catalog_ttl_seconds: z.number().min(0, 'must be 0 or more seconds'),
     state_secret: resolvable(env).pipe(z.string().min(32, 'must be at least 32 characters')),
     request_state_ttl_seconds: positiveSeconds,
-    replica_url: resolvable(env).pipe(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)')),
+    replica_url: resolvable(env).pipe(
+      z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
+    ),
   };
 }
 
@@ -39,7 +45,11 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
   const f = parseFields(fields, section, at, issues);
 
   for (const [i, origin] of (f.allowed_origins ?? []).entries()) {
-    if (!isOrigin(origin)) issues.error([...at, 'allowed_origins', i], `${JSON.stringify(origin)} is not an origin; write scheme://host[:port], e.g. https://app.example.com`);
+    if (!isOrigin(origin))
+      issues.error(
+        [...at, 'allowed_origins', i],
+        `${JSON.stringify(origin)} is not an origin; write scheme://host[:port], e.g. https://app.example.com`,
+      );
   }
 
   return {

@@ -9,7 +9,12 @@ import { BodyTooLarge, readBody, sendRpcError } from './http-util.js';
 export function jsonContentType(req: IncomingMessage, res: ServerResponse): boolean {
   const ctype = req.headers['content-type'] ?? '';
   if (ctype.toLowerCase().startsWith('application/json')) return true;
-  sendRpcError(res, 415, ErrorCode.InvalidRequest, `Unsupported Media Type: Content-Type must be application/json (got ${JSON.stringify(ctype.slice(0, 60))})`);
+  sendRpcError(
+    res,
+    415,
+    ErrorCode.InvalidRequest,
+    `Unsupported Media Type: Content-Type must be application/json (got ${JSON.stringify(ctype.slice(0, 60))})`,
+  );
   return false;
 }
 

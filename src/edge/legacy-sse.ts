@@ -80,7 +80,12 @@ export async function handleSseMessage(inb: Inbound, deps: LegacyDeps, query: UR
   if (!session) return;
   const state = states.get(session)!;
   if (messages.batch && !versionAllowsBatch(session.protocolVersion)) {
-    return sendRpcError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`);
+    return sendRpcError(
+      res,
+      400,
+      ErrorCode.InvalidRequest,
+      `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`,
+    );
   }
   const first = messages.list[0]!;
   log.method = typeof first.method === 'string' ? first.method : 'response';
@@ -117,7 +122,12 @@ async function readMessages(inb: Inbound, deps: LegacyDeps): Promise<{ list: Jso
 /** The session named by `sessionId`, if this caller opened it on this route; otherwise answers. */
 function findSession(inb: Inbound, deps: LegacyDeps, id: string | null | undefined): DownstreamSession | undefined {
   if (!id) {
-    sendRpcError(inb.res, 400, ErrorCode.InvalidRequest, 'Bad Request: the sessionId query parameter is required (use the endpoint announced on the SSE stream)');
+    sendRpcError(
+      inb.res,
+      400,
+      ErrorCode.InvalidRequest,
+      'Bad Request: the sessionId query parameter is required (use the endpoint announced on the SSE stream)',
+    );
     return undefined;
   }
   const s = deps.sessions.get(id);

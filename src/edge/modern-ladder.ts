@@ -40,7 +40,11 @@ export function checkModernRequest(req: JsonRpcRequest, headers: IncomingHttpHea
   }
   const method = headerValue(headers['mcp-method']);
   if (method === undefined || decodeHeaderValue(method) !== req.method) {
-    return mismatch(method === undefined ? 'the Mcp-Method header is required' : `Mcp-Method header does not match the body method ${JSON.stringify(req.method)}`);
+    return mismatch(
+      method === undefined
+        ? 'the Mcp-Method header is required'
+        : `Mcp-Method header does not match the body method ${JSON.stringify(req.method)}`,
+    );
   }
   const field = nameField(req.method);
   if (field) {

@@ -53,16 +53,23 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     signal: abort.signal,
     headersFor,
     onProgress:
-      token === undefined ? undefined : (p) => void responder.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } }),
+      token === undefined
+        ? undefined
+        : (p) => void responder.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } }),
   };
 
   if (needsTasksExtension(msg) && !declaresTasks(capabilities)) {
     // SEP-2663: the task surface (and task status on a listen stream) exists only for requests that opt in.
     return finishError(
       responder,
-      errorResponse(msg.id, ErrorCode.MissingRequiredClientCapability, `${msg.method} requires the ${TASKS_EXTENSION} extension in clientCapabilities`, {
-        requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
-      }),
+      errorResponse(
+        msg.id,
+        ErrorCode.MissingRequiredClientCapability,
+        `${msg.method} requires the ${TASKS_EXTENSION} extension in clientCapabilities`,
+        {
+          requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+        },
+      ),
     );
   }
   if (msg.method === 'subscriptions/listen') return listen(inb, deps, msg, profile, ctx);
@@ -122,7 +129,12 @@ export async function handleModern(inb: Inbound, deps: ModernDeps, msg: JsonRpcR
     return responder.finish({
       jsonrpc: '2.0',
       id: msg.id,
-      result: { resultType: 'input_required', inputRequests: exchange.inputRequests(), requestState, _meta: { [META.serverInfo]: SERVER_INFO } },
+      result: {
+        resultType: 'input_required',
+        inputRequests: exchange.inputRequests(),
+        requestState,
+        _meta: { [META.serverInfo]: SERVER_INFO },
+      },
     });
   }
   close();
@@ -143,7 +155,9 @@ function finishError(responder: Responder, response: JsonRpcResponse): void {
   const status =
     code === ErrorCode.MethodNotFound
       ? 404
-      : code === ErrorCode.HeaderMismatch || code === ErrorCode.MissingRequiredClientCapability || code === ErrorCode.UnsupportedProtocolVersion
+      : code === ErrorCode.HeaderMismatch ||
+          code === ErrorCode.MissingRequiredClientCapability ||
+          code === ErrorCode.UnsupportedProtocolVersion
         ? 400
         : 200;
   responder.finish(response, status);
@@ -152,17 +166,28 @@ function finishError(responder: Responder, response: JsonRpcResponse): void {
 /** subscriptions/listen: acknowledge the honoured filter, then fan in upstream changes on the stream. */
 async function listen(inb: Inbound, deps: ModernDeps, msg: JsonRpcRequest, profile: ClientProfile, ctx: CallContext): Promise<void> {
   const filter = isObject(msg.params?.notifications) ? msg.params.notifications : {};
-  const wanted = new Set(Array.isArray(filter.resourceSubscriptions) ? filter.resourceSubscriptions.filter((u): u is string => typeof u === 'string') : []);
+  const wanted = new Set(
+    Array.isArray(filter.resourceSubscriptions) ? filter.resourceSubscriptions.filter((u): u is string => typeof u === 'string') : [],
+  );
   const subscriptionId = msg.id;
   let stream: SseStream | undefined;
   const send = (method: string, params: Result = {}) =>
-    stream?.send({ jsonrpc: '2.0', method, params: { ...params, _meta: { ...(isObject(params._meta) ? params._meta : {}), [META.subscriptionId]: subscriptionId } } });
+    stream?.send({
+      jsonrpc: '2.0',
+      method,
+      params: { ...params, _meta: { ...(isObject(params._meta) ? params._meta : {}), [META.subscriptionId]: subscriptionId } },
+    });
   const sink: ClientSink = {
     notify(n) {
       if (n.method === 'notifications/tools/list_changed' && filter.toolsListChanged === true) send(n.method);
       else if (n.method === 'notifications/prompts/list_changed' && filter.promptsListChanged === true) send(n.method);
       else if (n.method === 'notifications/resources/list_changed' && filter.resourcesListChanged === true) send(n.method);
-      else if (n.method === 'notifications/resources/updated' && isObject(n.params) && typeof n.params.uri === 'string' && wanted.has(n.params.uri)) {
+      else if (
+        n.method === 'notifications/resources/updated' &&
+        isObject(n.params) &&
+        typeof n.params.uri === 'string' &&
+        wanted.has(n.params.uri)
+      ) {
         send(n.method, n.params);
       }
     },

@@ -9,7 +9,6 @@ type Result = Record<string, unknown>;
 /** How long a client has to answer an `input_required` before the upstream is told no (default of `request_state_ttl_seconds`). */
 export const INPUT_TTL_MS = 5 * 60_000;
 
-
 interface PendingInput {
   key: string;
   msg: JsonRpcRequest;

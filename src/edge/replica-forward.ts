@@ -31,5 +31,7 @@ export async function forwardRetry(req: IncomingMessage, res: ServerResponse, ms
   }
   res.writeHead(answer.status, out);
   if (!answer.body) return void res.end();
-  Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream).on('error', () => res.destroy()).pipe(res);
+  Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -60,7 +60,14 @@ export function createEdgeServer(deps: EdgeDeps): Server {
     const log: RequestLog = { route: path };
     res.on('finish', () => {
       deps.log.info(
-        { http: req.method, path, server: log.server, method: log.method, status: res.statusCode, ms: Math.round((performance.now() - started) * 1000) / 1000 },
+        {
+          http: req.method,
+          path,
+          server: log.server,
+          method: log.method,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 1000) / 1000,
+        },
         'request',
       );
     });
@@ -88,16 +95,26 @@ async function handle(
 
   const sse = legacySsePath(path);
   const selector = sse ? sse.selector : mcpSelector(path);
-  if (selector === null) return sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method} ${path}; MCP endpoints are /mcp and /mcp/{server}` });
+  if (selector === null)
+    return sendJson(res, 404, {
+      error: 'not_found',
+      message: `No route for ${req.method} ${path}; MCP endpoints are /mcp and /mcp/{server}`,
+    });
 
   if (!originAllowed(req, deps.allowedOrigins, deps.loopbackOnly)) {
     return sendRpcError(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Origin or Host not allowed');
   }
   const caller = deps.keys.resolve(req.headers);
   if (!caller) {
-    return sendRpcError(res, 401, ErrorCode.InvalidRequest, 'Unauthorized: send the Toolgate key as "Authorization: Bearer <key>" or "x-litellm-api-key: <key>"', {
-      headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
-    });
+    return sendRpcError(
+      res,
+      401,
+      ErrorCode.InvalidRequest,
+      'Unauthorized: send the Toolgate key as "Authorization: Bearer <key>" or "x-litellm-api-key: <key>"',
+      {
+        headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
+      },
+    );
   }
   const resolved = deps.scopes.resolve(selector, req.headers, query);
   if (!resolved.ok) return sendRpcError(res, resolved.status, ErrorCode.InvalidRequest, resolved.message);

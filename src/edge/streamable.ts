@@ -9,7 +9,13 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../mcp/jsonrpc.js';
-import { isModernVersion, isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
+import {
+  isModernVersion,
+  isSupportedLegacyVersion,
+  LEGACY_PROTOCOL_VERSIONS,
+  negotiateVersion,
+  versionAllowsBatch,
+} from '../mcp/versions.js';
 import type { RouteScope, Router } from '../router/route.js';
 import { envelopeVersion } from '../mcp/modern.js';
 import { profileFromInitialize } from '../upstream/lease.js';
@@ -60,7 +66,8 @@ export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<vo
   if (!parsed) return;
   const body = parsed.body;
   if (!Array.isArray(body) && (envelopeVersion(body) !== undefined || isModernVersion(headerValue(req.headers['mcp-protocol-version'])))) {
-    if (!isJsonRpcMessage(body)) return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
+    if (!isJsonRpcMessage(body))
+      return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
     log.method = typeof body.method === 'string' ? body.method : 'response';
     if (!isRequest(body)) {
       res.writeHead(202).end();
@@ -83,13 +90,19 @@ export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<vo
   if (!session) return;
   if (!checkVersionHeader(inb, session.protocolVersion)) return;
   if (batch && !versionAllowsBatch(session.protocolVersion)) {
-    return sendRpcError(res, 400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`);
+    return sendRpcError(
+      res,
+      400,
+      ErrorCode.InvalidRequest,
+      `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`,
+    );
   }
   const headersFor = deps.upstreamHeaders(req.headers);
   const requests: JsonRpcRequest[] = [];
   for (const m of msgs) {
     if (isRequest(m)) {
-      if (m.method === 'initialize') return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: session already initialized');
+      if (m.method === 'initialize')
+        return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: session already initialized');
       requests.push(m);
     } else session.handleClientMessage(m as JsonRpcNotification | JsonRpcResponse, headersFor);
   }

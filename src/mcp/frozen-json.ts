@@ -30,7 +30,13 @@ function appendJson(value: unknown, depth: number, out: Array<string | Buffer>):
     out.push(bytes);
     return;
   }
-  if (typeof value !== 'object' || value === null || depth === 0 || Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    depth === 0 ||
+    Array.isArray(value) ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
     out.push(JSON.stringify(value));
     return;
   }
@@ -56,4 +62,3 @@ export function responseJson(response: JsonRpcResponse): Array<string | Buffer> 
   appendJson(response, 2, out);
   return out;
 }
-

@@ -86,7 +86,7 @@ export function isJsonRpcMessage(m: unknown): m is JsonRpcMessage {
     if ('params' in m && m.params !== undefined && !isObject(m.params) && !Array.isArray(m.params)) return false;
     return !('id' in m) || typeof m.id === 'string' || typeof m.id === 'number';
   }
-  return 'id' in m && (('result' in m) !== ('error' in m));
+  return 'id' in m && 'result' in m !== 'error' in m;
 }
 
 export function errorResponse(id: JsonRpcId | null, code: number, message: string, data?: unknown): JsonRpcFailure {
@@ -112,10 +112,16 @@ export class McpError extends Error {
   /** The error object of a JSON-RPC response as an McpError (a malformed one becomes an internal error). */
   static fromWire(e: unknown, fallbackMessage = 'error without a message'): McpError {
     const o = (isObject(e) ? e : {}) as { code?: unknown; message?: unknown; data?: unknown };
-    return new McpError(typeof o.code === 'number' ? o.code : ErrorCode.InternalError, typeof o.message === 'string' ? o.message : fallbackMessage, o.data);
+    return new McpError(
+      typeof o.code === 'number' ? o.code : ErrorCode.InternalError,
+      typeof o.message === 'string' ? o.message : fallbackMessage,
+      o.data,
+    );
   }
 
   toJson(): JsonRpcErrorObject {
-    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
   }
 }

@@ -28,7 +28,14 @@ export const MODERN_METHODS = new Set([
 ]);
 
 /** Results that carry `ttlMs` and `cacheScope` (CacheableResult in the 2026-07-28 schema). */
-export const CACHEABLE_METHODS = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+export const CACHEABLE_METHODS = new Set([
+  'server/discover',
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
 
 /** The body field `Mcp-Name` must mirror, per method. */
 export function nameField(method: string): 'name' | 'uri' | 'taskId' | undefined {

@@ -13,7 +13,9 @@ export class StateTokens {
     private readonly prefix: string,
   ) {
     // Domain-separated from other uses of the same secret (cursors).
-    this.key = createHmac('sha256', secret).update('toolgate:' + prefix).digest();
+    this.key = createHmac('sha256', secret)
+      .update('toolgate:' + prefix)
+      .digest();
   }
 
   sign(payload: Record<string, unknown>, ttlMs: number): string {

@@ -89,9 +89,16 @@ export class AggregateCatalog {
     // Below this a shortened name would be mostly hash; the config accepts smaller values, names.ts does not.
     this.maxNameLength = Math.max(MIN_EXPOSED_NAME_LENGTH, config.settings.maxToolNameLength);
     if (this.maxNameLength !== config.settings.maxToolNameLength) {
-      log.warn({ configured: config.settings.maxToolNameLength, used: this.maxNameLength }, 'max_tool_name_length raised to the smallest length that can hold a shortened name');
+      log.warn(
+        { configured: config.settings.maxToolNameLength, used: this.maxNameLength },
+        'max_tool_name_length raised to the smallest length that can hold a shortened name',
+      );
     }
-    this.catalog = new CatalogStore(upstreams, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log });
+    this.catalog = new CatalogStore(upstreams, {
+      ttlMs: config.settings.catalogTtlMs,
+      listingTimeoutMs: config.settings.listingTimeoutMs,
+      log,
+    });
     this.cursors = createCursorCodec(config.settings.stateSecret ?? randomBytes(32));
   }
 
@@ -107,7 +114,9 @@ export class AggregateCatalog {
    * listed for this profile is listed now.
    */
   async routingView(kind: ListingKind, servers: string[], capabilities: Result): Promise<View> {
-    const listings = await Promise.all(servers.map((s) => this.catalog.peek(s, kind, capabilities) ?? this.catalog.get(s, kind, capabilities)));
+    const listings = await Promise.all(
+      servers.map((s) => this.catalog.peek(s, kind, capabilities) ?? this.catalog.get(s, kind, capabilities)),
+    );
     return this.build(kind, servers, capabilities, listings);
   }
 
@@ -127,7 +136,8 @@ export class AggregateCatalog {
       byServer.set(name, listing);
       outcomes[name] = listing.error ? { ok: false, error: listing.error } : { ok: true, count: listing.items.length };
       const policy = this.policies.get(name);
-      const items = kind === 'tools' && policy ? listing.items.filter((t) => typeof t.name === 'string' && policy.allows(t.name)) : listing.items;
+      const items =
+        kind === 'tools' && policy ? listing.items.filter((t) => typeof t.name === 'string' && policy.allows(t.name)) : listing.items;
       perServer.push({ server: name, items, descriptions: kind === 'tools' ? cfg.toolNameToDescription : undefined });
       naming.set(name, {
         prefix: cfg.alias ?? cfg.name,
@@ -142,7 +152,10 @@ export class AggregateCatalog {
     } else {
       const names = buildListingTable(kind, perServer, naming, { separator: settings.toolPrefixSeparator, maxLength: this.maxNameLength });
       for (const c of names.collisions) {
-        this.log.warn({ kind, name: c.exposed, servers: c.servers }, `${kind} name collision with prefix_mode never: only the first server's is exposed`);
+        this.log.warn(
+          { kind, name: c.exposed, servers: c.servers },
+          `${kind} name collision with prefix_mode never: only the first server's is exposed`,
+        );
         for (const loser of c.servers.slice(1)) {
           const o = outcomes[loser]!;
           (o.collisions ??= []).push({ name: c.exposed, exposedBy: c.servers[0]! });
@@ -204,7 +217,11 @@ export class AggregateSession implements RouteSession {
     const { config } = this.shared;
     const described = await Promise.allSettled(
       this.scope.servers.map((s) =>
-        withTimeout(this.shared.upstreams.get(s)!.describe(this.profile.capabilities, this.profile.pooled === true), config.settings.listingTimeoutMs, `upstream "${s}" did not initialize in time`),
+        withTimeout(
+          this.shared.upstreams.get(s)!.describe(this.profile.capabilities, this.profile.pooled === true),
+          config.settings.listingTimeoutMs,
+          `upstream "${s}" did not initialize in time`,
+        ),
       ),
     );
     const caps: Result = {};
@@ -246,7 +263,8 @@ export class AggregateSession implements RouteSession {
     if (TASK_ID_METHODS.has(method)) {
       // The handle names its server; the server gets its own task id back (and in Mcp-Name).
       const t = this.tasks.target(params);
-      if (!this.leases.has(t.server)) throw new McpError(ErrorCode.InvalidParams, `Unknown task: server "${t.server}" is not in this endpoint's scope`);
+      if (!this.leases.has(t.server))
+        throw new McpError(ErrorCode.InvalidParams, `Unknown task: server "${t.server}" is not in this endpoint's scope`);
       return this.tasks.result(t.server, method, await this.forward(t.server, method, { ...params, taskId: t.taskId }, ctx));
     }
     switch (method) {
@@ -265,13 +283,18 @@ export class AggregateSession implements RouteSession {
       case 'completion/complete':
         return this.complete(params, ctx);
       case 'logging/setLevel': {
-        await Promise.allSettled([...this.leases.entries()].map(([s, l]) => l.request(method, params, { signal: ctx.signal, headers: ctx.headersFor(s) })));
+        await Promise.allSettled(
+          [...this.leases.entries()].map(([s, l]) => l.request(method, params, { signal: ctx.signal, headers: ctx.headersFor(s) })),
+        );
         return {};
       }
       case 'initialize':
         throw new McpError(ErrorCode.InvalidRequest, 'initialize may only be sent once per session');
       default:
-        throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${method} is not routable on an aggregate endpoint; use /mcp/{server} for it`);
+        throw new McpError(
+          ErrorCode.MethodNotFound,
+          `Method not found: ${method} is not routable on an aggregate endpoint; use /mcp/{server} for it`,
+        );
     }
   }
 
@@ -323,7 +346,10 @@ export class AggregateSession implements RouteSession {
     const label = kind === 'tools' ? 'tool' : 'prompt';
     throw new McpError(
       ErrorCode.InvalidParams,
-      `Unknown ${label} "${name}"` + (down.length ? `; unavailable servers: ${down.map(([s, o]) => `${s} (${o.error})`).join(', ')}` : `; list ${kind} to see what this endpoint offers`),
+      `Unknown ${label} "${name}"` +
+        (down.length
+          ? `; unavailable servers: ${down.map(([s, o]) => `${s} (${o.error})`).join(', ')}`
+          : `; list ${kind} to see what this endpoint offers`),
     );
   }
 
@@ -335,7 +361,8 @@ export class AggregateSession implements RouteSession {
       const policy = this.shared.policies.get(server);
       if (!policy) continue;
       const cfg = this.shared.byName.get(server)!;
-      const forms = (tool: string) => [tool, `${cfg.alias ?? cfg.name}${sep}${tool}`, `${cfg.name}${sep}${tool}`].map((f) => f.toLowerCase());
+      const forms = (tool: string) =>
+        [tool, `${cfg.alias ?? cfg.name}${sep}${tool}`, `${cfg.name}${sep}${tool}`].map((f) => f.toLowerCase());
       for (const t of listing.items) {
         if (typeof t.name === 'string' && !policy.allows(t.name) && forms(t.name).includes(wanted)) throw refusedTool(name, server);
       }
@@ -414,7 +441,13 @@ export class AggregateSession implements RouteSession {
     const servers = this.scope.servers;
     for (let s = pos.s; s < servers.length; s++) {
       const server = servers[s]!;
-      const caps = await this.leases.get(server)!.initializeResult(ctx.headersFor(server)).then((r) => r.capabilities, () => undefined);
+      const caps = await this.leases
+        .get(server)!
+        .initializeResult(ctx.headersFor(server))
+        .then(
+          (r) => r.capabilities,
+          () => undefined,
+        );
       if (!isObject(caps) || !isObject(caps.tasks) || !isObject(caps.tasks.list)) continue;
       const upstreamCursor = s === pos.s ? pos.c : undefined;
       const page = await this.forward(server, 'tasks/list', upstreamCursor === undefined ? {} : { cursor: upstreamCursor }, ctx);
@@ -469,5 +502,7 @@ function mergeTaskCapabilities(into: Result, c: Result): void {
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }

@@ -141,7 +141,11 @@ export function resolveUri(table: UriTable, exposedUri: string): UriTarget | und
  */
 export function mergeListing(kind: 'resources', perServer: readonly ServerListing[], table: UriTable): Record<string, unknown>[];
 export function mergeListing(kind: NamedKind, perServer: readonly ServerListing[], table: NameTable): Record<string, unknown>[];
-export function mergeListing(kind: ListingKind, perServer: readonly ServerListing[], table: NameTable | UriTable): Record<string, unknown>[] {
+export function mergeListing(
+  kind: ListingKind,
+  perServer: readonly ServerListing[],
+  table: NameTable | UriTable,
+): Record<string, unknown>[] {
   const field = kind === 'resources' ? 'uri' : 'name';
   const merged: Record<string, unknown>[] = [];
   for (const { server, items, descriptions } of perServer) {

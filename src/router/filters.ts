@@ -79,7 +79,11 @@ export function reverseDisplayNames(displayNames: Record<string, string>, toolNa
  * name maps back to its original; an original name that has a display name is no longer exposed
  * and so is refused (undefined), matching what `tools/list` showed; any other name passes unchanged.
  */
-export function originalToolName(calledName: string, displayNames: Record<string, string>, reverse: DisplayNameReverse): string | undefined {
+export function originalToolName(
+  calledName: string,
+  displayNames: Record<string, string>,
+  reverse: DisplayNameReverse,
+): string | undefined {
   const original = reverse.toOriginal.get(calledName);
   if (original !== undefined) return original;
   if (Object.hasOwn(displayNames, calledName) && displayNames[calledName] !== calledName) return undefined;

@@ -46,7 +46,9 @@ export class PassthroughSession implements RouteSession {
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
     });
     if (policy && method === 'tools/list') return { ...result, tools: policy.present(result.tools) };
-    return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method) ? this.tasks.result(this.server, method, result) : result;
+    return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method)
+      ? this.tasks.result(this.server, method, result)
+      : result;
   }
 
   notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {

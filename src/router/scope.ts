@@ -38,7 +38,10 @@ export class ScopeResolver {
       selector = (Array.isArray(h) ? h.join(',') : h) ?? query?.get('server') ?? undefined;
     }
     if (selector === undefined) return { ok: true, scope: { servers: this.all, aggregate: this.all.length !== 1 } };
-    const names = selector.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = selector
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     // `/mcp/,` or `x-mcp-servers: ` selects nothing: an error, never "everything" nor an empty aggregate.
     if (names.length === 0) return { ok: false, status: 400, message: `Empty server selection; available servers: ${this.available()}` };
     const picked: string[] = [];

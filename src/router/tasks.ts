@@ -120,7 +120,9 @@ export class TaskMapper {
     }
     if (method === 'tasks/list') {
       const tasks = Array.isArray(result.tasks) ? result.tasks : [];
-      const mine = tasks.filter((t): t is Result => isObject(t) && typeof t.taskId === 'string' && this.handles.owns(this.keyId, server, t.taskId));
+      const mine = tasks.filter(
+        (t): t is Result => isObject(t) && typeof t.taskId === 'string' && this.handles.owns(this.keyId, server, t.taskId),
+      );
       return { ...result, tasks: mine.map((t) => ({ ...t, taskId: this.wrap(server, t.taskId as string) })) };
     }
     if (!TASK_ID_METHODS.has(method)) return result;

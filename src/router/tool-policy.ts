@@ -45,7 +45,10 @@ export class ToolPolicy {
   resolveCall(called: string): string {
     const original = originalToolName(called, this.server.toolNameToDisplayName, this.reverse);
     if (original === undefined) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${called}" on server "${this.server.name}": it is exposed under its display name`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool "${called}" on server "${this.server.name}": it is exposed under its display name`,
+      );
     }
     if (!this.allows(original)) throw refusedTool(called, this.server.name);
     return original;

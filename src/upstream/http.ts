@@ -3,13 +3,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { Credentials } from './credentials/types.js';
 import { deliverJson, readEventStream } from './sse-parse.js';
-import {
-  UpstreamError,
-  type SendOptions,
-  type TransportHandlers,
-  type TransportLog,
-  type UpstreamTransport,
-} from './transport.js';
+import { UpstreamError, type SendOptions, type TransportHandlers, type TransportLog, type UpstreamTransport } from './transport.js';
 
 export interface HttpUpstreamOptions {
   url: string;
@@ -84,7 +78,11 @@ export class UpstreamHttp {
     try {
       renewed = await this.opts.credentials.refresh();
     } catch (err) {
-      throw new UpstreamError('unauthorized', `upstream "${this.server}" refused the credentials and refreshing them failed: ${causeOf(err)}`, 401);
+      throw new UpstreamError(
+        'unauthorized',
+        `upstream "${this.server}" refused the credentials and refreshing them failed: ${causeOf(err)}`,
+        401,
+      );
     }
     if (!renewed) throw this.unauthorized();
     return this.attempt(spec);
@@ -227,14 +225,22 @@ export class StreamableHttpTransport implements UpstreamTransport {
       const hadSession = this.sessionId !== undefined;
       // 2026-07-28 servers answer protocol errors (-32020, -32021, -32022, -32601) with a 4xx status
       // and a JSON-RPC error body: that error is the answer to relay, not a transport failure.
-      if (res.statusCode !== 401 && !(res.statusCode === 404 && hadSession) && (headerValue(res.headers, 'content-type') ?? '').includes('json')) {
+      if (
+        res.statusCode !== 401 &&
+        !(res.statusCode === 404 && hadSession) &&
+        (headerValue(res.headers, 'content-type') ?? '').includes('json')
+      ) {
         const text = await res.body.text().catch(() => '');
         const answer = rpcErrorFor(text, msg);
         if (answer) {
           deliver(answer);
           return;
         }
-        throw new UpstreamError('http-status', `upstream "${this.http.server}" answered HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`, res.statusCode);
+        throw new UpstreamError(
+          'http-status',
+          `upstream "${this.http.server}" answered HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`,
+          res.statusCode,
+        );
       }
       const err = await this.http.statusError(res, hadSession);
       if (err.failure === 'session-lost') this.sessionId = undefined;
@@ -301,7 +307,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
         await readEventStream(body, sink);
       } catch (err) {
         // A dropped stream is resumable once the server gave us a cursor; anything else is a real failure.
-        if (answered || lastEventId === undefined || err instanceof SyntaxError || err instanceof UpstreamError || signal?.aborted) throw err;
+        if (answered || lastEventId === undefined || err instanceof SyntaxError || err instanceof UpstreamError || signal?.aborted)
+          throw err;
       }
       if (answered) return;
       if (lastEventId === undefined) {

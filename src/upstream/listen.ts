@@ -1,4 +1,12 @@
-import { ErrorCode, McpError, isNotification, isObject, isResponse, type JsonRpcMessage, type JsonRpcNotification } from '../mcp/jsonrpc.js';
+import {
+  ErrorCode,
+  McpError,
+  isNotification,
+  isObject,
+  isResponse,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+} from '../mcp/jsonrpc.js';
 import { META } from '../mcp/modern.js';
 import { UpstreamError } from './transport.js';
 
@@ -189,7 +197,10 @@ export class UpstreamListen {
     stream.acked.catch(() => {});
     this.opening.add(stream);
     const ackTimer = setTimeout(() => {
-      const err = new UpstreamError('timeout', `upstream "${this.io.server}" did not acknowledge subscriptions/listen within ${this.ackTimeoutMs / 1000} s`);
+      const err = new UpstreamError(
+        'timeout',
+        `upstream "${this.io.server}" did not acknowledge subscriptions/listen within ${this.ackTimeoutMs / 1000} s`,
+      );
       refuse(err);
       stream.abort.abort(err);
     }, this.ackTimeoutMs);
@@ -235,7 +246,10 @@ export class UpstreamListen {
     if (stream !== this.active || this.closed) return; // replaced or closed on purpose
     this.active = undefined;
     if (why === 'complete' || why instanceof McpError) {
-      this.io.warn({ server: this.io.server, reason: why instanceof McpError ? why.message : 'ended by the server' }, 'upstream listen ended; not reopened until subscriptions change');
+      this.io.warn(
+        { server: this.io.server, reason: why instanceof McpError ? why.message : 'ended by the server' },
+        'upstream listen ended; not reopened until subscriptions change',
+      );
       return;
     }
     this.scheduleRetry();

@@ -11,7 +11,9 @@ const MODERN = MODERN_PROTOCOL_VERSIONS[0];
 
 /** Header values must be visible ASCII without edge spaces; anything else travels base64-encoded. */
 export function encodeHeaderValue(v: string): string {
-  return /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(v) && !v.startsWith('=?base64?') ? v : `=?base64?${Buffer.from(v, 'utf8').toString('base64')}?=`;
+  return /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(v) && !v.startsWith('=?base64?')
+    ? v
+    : `=?base64?${Buffer.from(v, 'utf8').toString('base64')}?=`;
 }
 
 /**
@@ -135,7 +137,17 @@ export class ModernUpstreamSession extends UpstreamSession {
 
   /** One listen exchange: a POST whose event stream stays open until the server ends it or we abort. */
   private openListen(id: string, filter: ListenFilter, onmessage: (msg: JsonRpcMessage) => void, signal: AbortSignal): Promise<void> {
-    const msg = { jsonrpc: '2.0' as const, id, method: 'subscriptions/listen', params: { notifications: filter, _meta: this.envelope(undefined) } };
-    return this.transport.send(msg, { headers: { ...this.headers, 'mcp-method': 'subscriptions/listen' }, signal, onmessage, longLived: true });
+    const msg = {
+      jsonrpc: '2.0' as const,
+      id,
+      method: 'subscriptions/listen',
+      params: { notifications: filter, _meta: this.envelope(undefined) },
+    };
+    return this.transport.send(msg, {
+      headers: { ...this.headers, 'mcp-method': 'subscriptions/listen' },
+      signal,
+      onmessage,
+      longLived: true,
+    });
   }
 }

@@ -84,7 +84,10 @@ export class UpstreamSession {
     const version = result.protocolVersion;
     if (typeof version !== 'string' || !isSupportedLegacyVersion(version)) {
       await this.close();
-      throw new UpstreamError('protocol', `upstream "${this.server}" answered initialize with unsupported protocol version ${JSON.stringify(version)}`);
+      throw new UpstreamError(
+        'protocol',
+        `upstream "${this.server}" answered initialize with unsupported protocol version ${JSON.stringify(version)}`,
+      );
     }
     this.protocolVersion = version;
     this.transport.setProtocolVersion(version);
@@ -107,10 +110,19 @@ export class UpstreamSession {
       const { progressToken: _dropped, ...rest } = meta;
       outParams = { ...params, _meta: rest };
     }
-    const msg: JsonRpcRequest = outParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: outParams };
+    const msg: JsonRpcRequest =
+      outParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: outParams };
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<Result>((resolve, reject) => {
-      const entry: Pending = { method, resolve, reject, timeoutMs, onProgress: opts.onProgress, onNotification: opts.onNotification, exchange: new AbortController() };
+      const entry: Pending = {
+        method,
+        resolve,
+        reject,
+        timeoutMs,
+        onProgress: opts.onProgress,
+        onNotification: opts.onNotification,
+        exchange: new AbortController(),
+      };
       this.pending.set(id, entry);
       this.arm(id, entry);
       const signal = opts.signal;
@@ -158,7 +170,10 @@ export class UpstreamSession {
       this.sendCancel(id, 'timeout');
       this.abandon(
         id,
-        new McpError(ErrorCode.RequestTimeout, `upstream "${this.server}" did not answer ${entry.method} within ${entry.timeoutMs / 1000} s`),
+        new McpError(
+          ErrorCode.RequestTimeout,
+          `upstream "${this.server}" did not answer ${entry.method} within ${entry.timeoutMs / 1000} s`,
+        ),
       );
     }, entry.timeoutMs);
   }
@@ -166,7 +181,10 @@ export class UpstreamSession {
   private cancel(id: number, reason: unknown): void {
     if (!this.pending.has(id)) return;
     this.sendCancel(id, typeof reason === 'string' ? reason : 'cancelled by client');
-    this.abandon(id, new McpError(ErrorCode.RequestTimeout, `request cancelled: ${typeof reason === 'string' ? reason : 'cancelled by client'}`));
+    this.abandon(
+      id,
+      new McpError(ErrorCode.RequestTimeout, `request cancelled: ${typeof reason === 'string' ? reason : 'cancelled by client'}`),
+    );
   }
 
   private sendCancel(id: number, reason: string): void {
@@ -209,7 +227,10 @@ export class UpstreamSession {
       this.onServerRequest(msg).then(
         (result) => this.reply({ jsonrpc: '2.0', id: msg.id, result }),
         (err: unknown) => {
-          const e = err instanceof McpError ? err.toJson() : { code: ErrorCode.InternalError, message: err instanceof Error ? err.message : String(err) };
+          const e =
+            err instanceof McpError
+              ? err.toJson()
+              : { code: ErrorCode.InternalError, message: err instanceof Error ? err.message : String(err) };
           this.reply({ jsonrpc: '2.0', id: msg.id, error: e });
         },
       );

@@ -1,12 +1,7 @@
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { causeOf, headerValue, isOk, NOOP_HANDLERS, UpstreamHttp, type HttpUpstreamOptions } from './http.js';
 import { deliverJson, readEventStream } from './sse-parse.js';
-import {
-  UpstreamError,
-  type SendOptions,
-  type TransportHandlers,
-  type UpstreamTransport,
-} from './transport.js';
+import { UpstreamError, type SendOptions, type TransportHandlers, type UpstreamTransport } from './transport.js';
 
 /**
  * The 2024-11-05 HTTP+SSE transport: one long GET stream that first names the POST endpoint
@@ -69,7 +64,11 @@ export class SseTransport implements UpstreamTransport {
       const ended = (err?: unknown): void => {
         this.endpoint = undefined;
         if (!started) {
-          reject(err ? this.http.failure(err, signal) : new UpstreamError('protocol', `upstream "${server}" closed its SSE stream before naming an endpoint`));
+          reject(
+            err
+              ? this.http.failure(err, signal)
+              : new UpstreamError('protocol', `upstream "${server}" closed its SSE stream before naming an endpoint`),
+          );
         } else if (!this.closed) {
           this.handlers.onclose(new UpstreamError('closed', `upstream "${server}" closed its SSE stream${err ? `: ${causeOf(err)}` : ''}`));
         }
@@ -98,7 +97,10 @@ export class SseTransport implements UpstreamTransport {
       throw new UpstreamError('protocol', `upstream "${this.http.server}" named an invalid SSE endpoint`);
     }
     if (url.origin !== this.http.url.origin) {
-      throw new UpstreamError('protocol', `upstream "${this.http.server}" named an SSE endpoint on another origin (${url.origin}); refused`);
+      throw new UpstreamError(
+        'protocol',
+        `upstream "${this.http.server}" named an SSE endpoint on another origin (${url.origin}); refused`,
+      );
     }
     return url;
   }

@@ -1,12 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
-import {
-  UpstreamError,
-  type TransportHandlers,
-  type TransportLog,
-  type UpstreamTransport,
-} from './transport.js';
+import { UpstreamError, type TransportHandlers, type TransportLog, type UpstreamTransport } from './transport.js';
 
 export interface StdioOptions {
   command: string;
@@ -21,7 +16,20 @@ export interface StdioOptions {
 /** What a child inherits from the gateway: enough to find programs and its home, never the gateway's secrets. */
 const INHERITED_ENV =
   process.platform === 'win32'
-    ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES']
+    ? [
+        'APPDATA',
+        'HOMEDRIVE',
+        'HOMEPATH',
+        'LOCALAPPDATA',
+        'PATH',
+        'PROCESSOR_ARCHITECTURE',
+        'SYSTEMDRIVE',
+        'SYSTEMROOT',
+        'TEMP',
+        'USERNAME',
+        'USERPROFILE',
+        'PROGRAMFILES',
+      ]
     : ['PATH', 'HOME'];
 
 /** A line longer than this without a newline is not MCP; it is dropped rather than grown without bound. */
@@ -90,7 +98,7 @@ export class StdioTransport implements UpstreamTransport {
     let buffered = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
-      let start = 0;
+      let start: number;
       let nl = chunk.indexOf('\n');
       if (nl === -1) {
         buffered += chunk;

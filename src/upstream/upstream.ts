@@ -135,9 +135,16 @@ export class Upstream {
   }
 
   private async openLegacy(profile: ClientProfile, headers?: Record<string, string>): Promise<UpstreamSession> {
-    const session = new UpstreamSession(this.name, this.deps.createTransport(this.config, this.deps.credentials, this.deps.log), this.config.timeoutMs);
+    const session = new UpstreamSession(
+      this.name,
+      this.deps.createTransport(this.config, this.deps.credentials, this.deps.log),
+      this.config.timeoutMs,
+    );
     try {
-      await session.initialize({ protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo }, headers);
+      await session.initialize(
+        { protocolVersion: profile.protocolVersion, capabilities: profile.capabilities, clientInfo: profile.clientInfo },
+        headers,
+      );
       return session;
     } catch (err) {
       await session.close();
@@ -192,7 +199,11 @@ export class Upstream {
       if (entry.session === current) entry.session = undefined;
     }
     if (!entry.session) {
-      const opening = this.openSession({ protocolVersion: LATEST_LEGACY_VERSION, capabilities, clientInfo: this.deps.clientInfo }, undefined, wantModern);
+      const opening = this.openSession(
+        { protocolVersion: LATEST_LEGACY_VERSION, capabilities, clientInfo: this.deps.clientInfo },
+        undefined,
+        wantModern,
+      );
       entry.session = opening;
       opening.then(
         (s) => this.adoptShared(entry, s),
@@ -331,7 +342,13 @@ export class Upstream {
     for (const pool of this.pools.values()) for (const s of pool.sessions) closing.push(s.close());
     this.pools.clear();
     for (const entry of this.shared.values()) {
-      if (entry.session) closing.push(entry.session.then((s) => s.close(), () => {}));
+      if (entry.session)
+        closing.push(
+          entry.session.then(
+            (s) => s.close(),
+            () => {},
+          ),
+        );
       entry.session = undefined;
     }
     await Promise.all(closing);
@@ -389,7 +406,8 @@ export class Lease {
       // A 2025-era upstream never issued state: whatever the client sends is not ours to trust.
       throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
     }
-    if (this.isPooled && method !== 'resources/subscribe' && method !== 'resources/unsubscribe') return this.pooledRequest(method, params, opts);
+    if (this.isPooled && method !== 'resources/subscribe' && method !== 'resources/unsubscribe')
+      return this.pooledRequest(method, params, opts);
     const session = await this.session(opts.headers);
     if (session instanceof ModernUpstreamSession) {
       // A dedicated session to a 2026 upstream: the level is this client's, sent with its requests.
@@ -452,9 +470,13 @@ export class Lease {
         // Never relay an input request of a kind this request did not declare (the upstream should not ask).
         const missing = missingCapabilities(result.inputRequests, this.profile.capabilities);
         if (missing) {
-          throw new McpError(ErrorCode.MissingRequiredClientCapability, `upstream "${this.upstream.name}" needs client capabilities this request did not declare: ${Object.keys(missing).join(', ')}`, {
-            requiredCapabilities: missing,
-          });
+          throw new McpError(
+            ErrorCode.MissingRequiredClientCapability,
+            `upstream "${this.upstream.name}" needs client capabilities this request did not declare: ${Object.keys(missing).join(', ')}`,
+            {
+              requiredCapabilities: missing,
+            },
+          );
         }
         // Wrapped even when the upstream sent none: the retry is then still bound to this caller.
         const tokens = this.upstream.stateTokens;
@@ -466,7 +488,12 @@ export class Lease {
       const inputResponses: Result = {};
       for (const [key, r] of Object.entries(requests)) {
         if (!isObject(r) || typeof r.method !== 'string') continue;
-        inputResponses[key] = await this.sink.request({ jsonrpc: '2.0', id: 0, method: r.method, ...(isObject(r.params) ? { params: r.params } : {}) });
+        inputResponses[key] = await this.sink.request({
+          jsonrpc: '2.0',
+          id: 0,
+          method: r.method,
+          ...(isObject(r.params) ? { params: r.params } : {}),
+        });
       }
       const { requestState: _old, inputResponses: _prev, ...rest } = p ?? {};
       p = { ...rest, inputResponses, ...(typeof result.requestState === 'string' ? { requestState: result.requestState } : {}) };
@@ -522,7 +549,10 @@ export class Lease {
     if (this.dedicated) {
       const d = this.dedicated;
       this.dedicated = undefined;
-      await d.then((s) => s.close(), () => {});
+      await d.then(
+        (s) => s.close(),
+        () => {},
+      );
     }
   }
 
@@ -556,9 +586,12 @@ export class Lease {
 
   private forget(session: UpstreamSession): void {
     if (this.dedicated) {
-      this.dedicated.then((s) => {
-        if (s === session) this.dedicated = undefined;
-      }, () => {});
+      this.dedicated.then(
+        (s) => {
+          if (s === session) this.dedicated = undefined;
+        },
+        () => {},
+      );
     }
     session.close().catch(() => {});
   }

@@ -81,7 +81,11 @@ describe('bench echo server over stdio', () => {
 
   it('speaks newline-delimited JSON-RPC to the official stdio client', async () => {
     await client.connect(
-      new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', ECHO_SERVER, '--stdio', '--tools', '3'], stderr: 'pipe' }),
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', ECHO_SERVER, '--stdio', '--tools', '3'],
+        stderr: 'pipe',
+      }),
     );
     const listed = await client.listTools();
     assert.equal(listed.tools.length, 3);

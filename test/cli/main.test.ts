@@ -51,7 +51,8 @@ describe('toolgate command', { concurrency: true }, () => {
       missingEnv:
         'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/TG_CLI_TEST_UNSET_VAR\n' +
         'general_settings:\n  master_key: sk-cli-master\n',
-      runnable: 'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n    timeout: 1\ngeneral_settings:\n  master_key: sk-cli-master\n',
+      runnable:
+        'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n    timeout: 1\ngeneral_settings:\n  master_key: sk-cli-master\n',
     };
     for (const [name, text] of Object.entries(configs)) {
       files[name] = join(dir, `${name}.yaml`);
@@ -73,7 +74,10 @@ describe('toolgate command', { concurrency: true }, () => {
   });
 
   it('a bad config exits non-zero naming the file, the key path, the value and what is allowed', async () => {
-    for (const cmd of [['check-config', files.badAuth!], ['start', '--config', files.badAuth!, '--port', '0']]) {
+    for (const cmd of [
+      ['check-config', files.badAuth!],
+      ['start', '--config', files.badAuth!, '--port', '0'],
+    ]) {
       const r = await toolgate(cmd);
       assert.notEqual(r.code, 0, cmd.join(' '));
       assert.ok(r.stderr.includes(files.badAuth!), r.stderr);
@@ -145,7 +149,11 @@ describe('toolgate command', { concurrency: true }, () => {
     const out = await mkdtemp(join(tmpdir(), 'toolgate-build-'));
     try {
       // The same compilation as `npm run build`, into a scratch directory that resolves the project's modules.
-      await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(out, 'dist')], { cwd: ROOT });
+      await run(
+        process.execPath,
+        [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(out, 'dist')],
+        { cwd: ROOT },
+      );
       await writeFile(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
       await symlink(join(ROOT, 'node_modules'), join(out, 'node_modules'));
       const { stdout } = await run(process.execPath, [join(out, 'dist/cli/main.js'), '--version']);

@@ -10,7 +10,12 @@ import { staticHeadersCredentials } from '../../src/upstream/credentials/headers
 import { parseConfig } from '../../src/config/load.js';
 
 async function headersFor(creds: Credentials): Promise<Record<string, string>> {
-  const req: OutboundRequest = { method: 'POST', url: new URL('http://127.0.0.1/mcp'), headers: { 'content-type': 'application/json' }, body: '{}' };
+  const req: OutboundRequest = {
+    method: 'POST',
+    url: new URL('http://127.0.0.1/mcp'),
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  };
   await creds.apply(req);
   return req.headers;
 }
@@ -39,7 +44,9 @@ function server(yaml: string): ServerConfig {
 }
 
 test('static_headers are always sent, and the auth_type header wins a clash', async () => {
-  const cfg = server(`    auth_type: bearer_token\n    auth_value: real\n    static_headers:\n      Authorization: Bearer stale\n      X-Tenant: acme\n`);
+  const cfg = server(
+    `    auth_type: bearer_token\n    auth_value: real\n    static_headers:\n      Authorization: Bearer stale\n      X-Tenant: acme\n`,
+  );
   const creds = staticHeadersCredentials(cfg, staticCredentials(cfg.auth));
   assert.deepEqual(await headersFor(creds), { 'content-type': 'application/json', authorization: 'Bearer real', 'x-tenant': 'acme' });
 });
@@ -47,7 +54,13 @@ test('static_headers are always sent, and the auth_type header wins a clash', as
 test('static_headers alone, and refresh is delegated to the inner provider', async () => {
   const cfg = server(`    static_headers: {X-A: "1"}\n`);
   let refreshed = 0;
-  const inner: Credentials = { apply() {}, async refresh() { refreshed++; return true; } };
+  const inner: Credentials = {
+    apply() {},
+    async refresh() {
+      refreshed++;
+      return true;
+    },
+  };
   const creds = staticHeadersCredentials(cfg, inner);
   assert.deepEqual(await headersFor(creds), { 'content-type': 'application/json', 'x-a': '1' });
   assert.equal(await creds.refresh?.(), true);

@@ -8,10 +8,18 @@ test('the stdio server in examples/config.yaml starts and answers as configured'
   const cfg = loadConfig('examples/config.yaml', {});
   const everything = cfg.servers.find((s) => s.name === 'everything');
   assert.ok(everything?.command);
-  const transport = new StdioClientTransport({ command: everything.command, args: everything.args, env: { PATH: process.env.PATH ?? '', ...everything.env }, stderr: 'ignore' });
+  const transport = new StdioClientTransport({
+    command: everything.command,
+    args: everything.args,
+    env: { PATH: process.env.PATH ?? '', ...everything.env },
+    stderr: 'ignore',
+  });
   const client = new Client({ name: 'config-example-test', version: '0.0.0' });
   after(() => client.close());
   await client.connect(transport);
   const { tools } = await client.listTools();
-  assert.ok(tools.some((t) => t.name === 'echo'), `tools: ${tools.map((t) => t.name).join(', ')}`);
+  assert.ok(
+    tools.some((t) => t.name === 'echo'),
+    `tools: ${tools.map((t) => t.name).join(', ')}`,
+  );
 });

@@ -98,7 +98,10 @@ test('server names unusable in a URL path or as a SEP-986 prefix are refused wit
 
 test('names containing the separator are allowed', () => {
   const cfg = parseConfig(`mcp_servers:\n  github-copilot:\n    url: https://h.example/mcp\n  a.b_c:\n    command: npx\n`, FILE, {});
-  assert.deepEqual(cfg.servers.map((s) => s.name), ['github-copilot', 'a.b_c']);
+  assert.deepEqual(
+    cfg.servers.map((s) => s.name),
+    ['github-copilot', 'a.b_c'],
+  );
 });
 
 test('oauth2 authorization_code is refused, naming the later release and the allowed flow', () => {
@@ -117,7 +120,9 @@ test('oauth2 needs oauth2_flow, client_id and client_secret', () => {
 });
 
 test('aws_sigv4 needs a region and both halves of a key pair', () => {
-  const err = configError(`mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: aws_sigv4\n    aws_secret_access_key: ${CANARY}\n`);
+  const err = configError(
+    `mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: aws_sigv4\n    aws_secret_access_key: ${CANARY}\n`,
+  );
   assertIssue(err, 'mcp_servers.s.aws_region_name', 'required');
   assertIssue(err, 'mcp_servers.s.aws_access_key_id', 'required together');
 });
@@ -131,18 +136,25 @@ test('bad enum values in token_endpoint_auth_method and prefix_mode list what is
 });
 
 test('static header values may not break the header block, and header names must be tokens', () => {
-  const err = configError(`mcp_servers:\n  s:\n    url: https://h.example/mcp\n    static_headers:\n      x-k: "${CANARY}\\r\\nx-evil: 1"\n      "bad name": v\n`);
+  const err = configError(
+    `mcp_servers:\n  s:\n    url: https://h.example/mcp\n    static_headers:\n      x-k: "${CANARY}\\r\\nx-evil: 1"\n      "bad name": v\n`,
+  );
   assertIssue(err, 'mcp_servers.s.static_headers.x-k', 'line breaks');
   assertIssue(err, 'mcp_servers.s.static_headers["bad name"]', 'header name');
 });
 
 test('an auth value with a line break (trailing newline from a file) is refused without echoing it', () => {
-  const err = configError(`mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/T\n`, { T: `${CANARY}\n` });
+  const err = configError(
+    `mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/T\n`,
+    { T: `${CANARY}\n` },
+  );
   assertIssue(err, 'mcp_servers.s.auth_value', 'line break');
 });
 
 test('a missing environment variable names the variable and the key that needs it', () => {
-  const err = configError(`mcp_servers:\n  github:\n    url: https://h.example/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/GITHUB_TOKEN\n`);
+  const err = configError(
+    `mcp_servers:\n  github:\n    url: https://h.example/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/GITHUB_TOKEN\n`,
+  );
   assert.deepEqual(err.issues, [`${FILE}: mcp_servers.github.auth_value: environment variable GITHUB_TOKEN is not set`]);
 });
 
@@ -177,14 +189,18 @@ mcp_servers:
 });
 
 test('every problem is reported, not just the first', () => {
-  const err = configError(`mcp_servers:\n  a:\n    url: https://h.example/mcp\n    auth_type: nope\n  b:\n    transport: grpc\n    url: https://h.example/mcp\n  c:\n    command: npx\n    timeout: 0\ntoolgate_settings:\n  max_tool_name_length: 500\n`);
+  const err = configError(
+    `mcp_servers:\n  a:\n    url: https://h.example/mcp\n    auth_type: nope\n  b:\n    transport: grpc\n    url: https://h.example/mcp\n  c:\n    command: npx\n    timeout: 0\ntoolgate_settings:\n  max_tool_name_length: 500\n`,
+  );
   assert.equal(err.issues.length, 4, err.message);
   assertIssue(err, 'toolgate_settings.max_tool_name_length', '1 and 128', '500');
   assertIssue(err, 'mcp_servers.c.timeout', 'greater than 0');
 });
 
 test('settings errors: short state_secret is masked, bad origin, bad separator', () => {
-  const err = configError(`toolgate_settings:\n  state_secret: ${CANARY.slice(0, 20)}\n  allowed_origins: ["https://app.example/path"]\n  tool_prefix_separator: "/"\nmcp_servers:\n  s:\n    command: npx\n`);
+  const err = configError(
+    `toolgate_settings:\n  state_secret: ${CANARY.slice(0, 20)}\n  allowed_origins: ["https://app.example/path"]\n  tool_prefix_separator: "/"\nmcp_servers:\n  s:\n    command: npx\n`,
+  );
   assertIssue(err, 'toolgate_settings.state_secret', 'at least 32', '(20 chars)');
   assertIssue(err, 'toolgate_settings.allowed_origins[0]', 'scheme://host[:port]');
   assertIssue(err, 'toolgate_settings.tool_prefix_separator', 'A-Z a-z 0-9 _ . -');
@@ -219,11 +235,14 @@ test('a missing file names the path', () => {
   const dir = mkdtempSync(join(tmpdir(), 'toolgate-config-'));
   try {
     const file = join(dir, 'absent.yaml');
-    assert.throws(() => loadConfig(file, {}), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /absent\.yaml: file not found/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(file, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /absent\.yaml: file not found/);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig(dir, {}), /is a directory/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

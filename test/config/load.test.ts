@@ -86,18 +86,37 @@ test('every server field is read', () => {
 });
 
 test('transport is inferred: url means http, a bare command means stdio', () => {
-  const cfg = parseConfig(`mcp_servers:\n  h:\n    url: https://h.example/mcp\n  c:\n    command: node\n    args: [server.js, 8080]\n    env: {PORT: 8080, DEBUG: true}\n`, FILE, {});
+  const cfg = parseConfig(
+    `mcp_servers:\n  h:\n    url: https://h.example/mcp\n  c:\n    command: node\n    args: [server.js, 8080]\n    env: {PORT: 8080, DEBUG: true}\n`,
+    FILE,
+    {},
+  );
   assert.equal(cfg.servers[0].transport, 'http');
   assert.deepEqual(
-    { t: cfg.servers[1].transport, cmd: cfg.servers[1].command, args: cfg.servers[1].args, env: cfg.servers[1].env, url: cfg.servers[1].url },
+    {
+      t: cfg.servers[1].transport,
+      cmd: cfg.servers[1].command,
+      args: cfg.servers[1].args,
+      env: cfg.servers[1].env,
+      url: cfg.servers[1].url,
+    },
     { t: 'stdio', cmd: 'node', args: ['server.js', '8080'], env: { PORT: '8080', DEBUG: 'true' }, url: undefined },
   );
 });
 
 test('os.environ/ references resolve from the env argument everywhere a secret stands', () => {
   const env = {
-    MK: 'sk-master', SS: 's'.repeat(32), TOK: 'tok', HDR: 'hv', CHILD: 'cv', CID: 'cid', CSEC: 'csec',
-    AK: 'AKIA', SK: 'secret', ST: 'session', URL: 'https://resolved.example/mcp',
+    MK: 'sk-master',
+    SS: 's'.repeat(32),
+    TOK: 'tok',
+    HDR: 'hv',
+    CHILD: 'cv',
+    CID: 'cid',
+    CSEC: 'csec',
+    AK: 'AKIA',
+    SK: 'secret',
+    ST: 'session',
+    URL: 'https://resolved.example/mcp',
   };
   const cfg = parseConfig(
     `general_settings:
@@ -139,17 +158,33 @@ mcp_servers:
   assert.deepEqual(a.staticHeaders, { 'x-h': 'hv' });
   assert.deepEqual(b.env, { TOKEN: 'cv' });
   assert.deepEqual(c.auth, {
-    type: 'oauth2', flow: 'client_credentials', clientId: 'cid', clientSecret: 'csec', tokenUrl: undefined,
-    scopes: ['read', 'write'], audience: undefined, tokenEndpointAuthMethod: 'client_secret_post',
+    type: 'oauth2',
+    flow: 'client_credentials',
+    clientId: 'cid',
+    clientSecret: 'csec',
+    tokenUrl: undefined,
+    scopes: ['read', 'write'],
+    audience: undefined,
+    tokenEndpointAuthMethod: 'client_secret_post',
   });
   assert.deepEqual(d.auth, {
-    type: 'aws_sigv4', region: 'eu-west-1', service: 'bedrock-agentcore', accessKeyId: 'AKIA', secretAccessKey: 'secret',
-    sessionToken: 'session', roleName: undefined, sessionName: undefined,
+    type: 'aws_sigv4',
+    region: 'eu-west-1',
+    service: 'bedrock-agentcore',
+    accessKeyId: 'AKIA',
+    secretAccessKey: 'secret',
+    sessionToken: 'session',
+    roleName: undefined,
+    sessionName: undefined,
   });
 });
 
 test('authentication_token is an alias of auth_value', () => {
-  const cfg = parseConfig(`mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: token\n    authentication_token: os.environ/T\n`, FILE, { T: 'abc' });
+  const cfg = parseConfig(
+    `mcp_servers:\n  s:\n    url: https://h.example/mcp\n    auth_type: token\n    authentication_token: os.environ/T\n`,
+    FILE,
+    { T: 'abc' },
+  );
   assert.deepEqual(cfg.servers[0].auth, { type: 'token', value: 'abc' });
 });
 
@@ -265,16 +300,27 @@ test('examples/config.yaml loads cleanly without any environment', () => {
   const cfg = loadConfig('examples/config.yaml', {});
   assert.deepEqual(cfg.warnings, []);
   assert.equal(cfg.masterKey, 'sk-toolgate-dev');
-  assert.deepEqual(cfg.servers.map((s) => [s.name, s.transport, s.command, s.args]), [
-    ['everything', 'stdio', 'node', ['node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio']],
-  ]);
+  assert.deepEqual(
+    cfg.servers.map((s) => [s.name, s.transport, s.command, s.args]),
+    [['everything', 'stdio', 'node', ['node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio']]],
+  );
 });
 
 test('examples/full.yaml loads once its variables are set', () => {
   const names = [
-    'GITHUB_TOKEN', 'SEARCH_API_KEY', 'SEARCH_CLIENT_SECRET', 'WIKI_BASIC_CREDENTIALS', 'TICKETS_TOKEN',
-    'CRM_AUTHORIZATION_HEADER', 'ANALYTICS_CLIENT_ID', 'ANALYTICS_CLIENT_SECRET', 'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY', 'EVERYTHING_DEMO_TOKEN', 'TOOLGATE_MASTER_KEY', 'TOOLGATE_STATE_SECRET',
+    'GITHUB_TOKEN',
+    'SEARCH_API_KEY',
+    'SEARCH_CLIENT_SECRET',
+    'WIKI_BASIC_CREDENTIALS',
+    'TICKETS_TOKEN',
+    'CRM_AUTHORIZATION_HEADER',
+    'ANALYTICS_CLIENT_ID',
+    'ANALYTICS_CLIENT_SECRET',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'EVERYTHING_DEMO_TOKEN',
+    'TOOLGATE_MASTER_KEY',
+    'TOOLGATE_STATE_SECRET',
   ];
   const env = Object.fromEntries(names.map((n) => [n, `sk-${n.toLowerCase()}-value-long-enough-for-a-state-secret:x`]));
   env.TOOLGATE_REPLICA_URL = 'http://10.0.0.5:4000';

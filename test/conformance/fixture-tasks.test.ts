@@ -27,7 +27,11 @@ async function rpc(url: string, method: string, params: Record<string, unknown>,
     'io.modelcontextprotocol/clientInfo': { name: 'fixture-tasks-test', version: '1.0.0' },
     'io.modelcontextprotocol/clientCapabilities': capabilities,
   };
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: meta } }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: meta } }),
+  });
   const body = (await res.json()) as { result?: Record<string, any>; error?: Reply['error'] };
   return { status: res.status, result: body.result, error: body.error };
 }
@@ -86,7 +90,10 @@ describe('conformance fixture: tasks extension', () => {
     const taskId = created.result!.taskId as string;
     const parked = await waitFor(fixture.url, taskId, 'input_required');
     assert.deepEqual(Object.keys(parked.inputRequests).sort(), ['confirm', 'name']);
-    const ack = await rpc(fixture.url, 'tasks/update', { taskId, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } });
+    const ack = await rpc(fixture.url, 'tasks/update', {
+      taskId,
+      inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } },
+    });
     assert.equal(ack.result?.resultType, 'complete');
     assert.equal(ack.result?.taskId, undefined);
     const partial = await rpc(fixture.url, 'tasks/get', { taskId });

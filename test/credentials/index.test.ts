@@ -14,7 +14,11 @@ const clients: UpstreamHttp[] = [];
 
 before(async () => {
   tokens = await startTokenEndpoint({ clientId: 'c', clientSecret: SECRET, authMethod: 'client_secret_post', expiresIn: 600 });
-  verifier = await startSigV4Verifier({ keys: new Map([['AKIAINDEX', { secretAccessKey: SECRET }]]), region: 'us-east-1', service: 'bedrock-agentcore' });
+  verifier = await startSigV4Verifier({
+    keys: new Map([['AKIAINDEX', { secretAccessKey: SECRET }]]),
+    region: 'us-east-1',
+    service: 'bedrock-agentcore',
+  });
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -57,13 +61,26 @@ async function post(cfg: ServerConfig, extraHeaders?: Record<string, string>): P
 describe('credentialsFor', () => {
   it('uses OAuth2 client credentials and recovers from a 401 with one new token', async () => {
     const cfg = server(
-      { type: 'oauth2', flow: 'client_credentials', clientId: 'c', clientSecret: SECRET, tokenUrl: tokens.tokenUrl, scopes: [], tokenEndpointAuthMethod: 'client_secret_post' },
+      {
+        type: 'oauth2',
+        flow: 'client_credentials',
+        clientId: 'c',
+        clientSecret: SECRET,
+        tokenUrl: tokens.tokenUrl,
+        scopes: [],
+        tokenEndpointAuthMethod: 'client_secret_post',
+      },
       tokens.resourceUrl,
     );
     const http = new UpstreamHttp({ url: cfg.url!, credentials: credentialsFor(cfg), serverName: cfg.name, timeoutMs: 5_000 });
     clients.push(http);
     const call = async () => {
-      const res = await http.request({ method: 'POST', url: new URL(cfg.url!), headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await http.request({
+        method: 'POST',
+        url: new URL(cfg.url!),
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       await res.body.dump();
       return res.statusCode;
     };
@@ -88,13 +105,18 @@ describe('credentialsFor', () => {
   });
 
   it('applies static auth types and static headers', async () => {
-    const creds = credentialsFor(server({ type: 'bearer_token', value: 'CANARY-bearer' }, 'http://127.0.0.1:1/mcp', { staticHeaders: { 'x-env': 'prod' } }));
+    const creds = credentialsFor(
+      server({ type: 'bearer_token', value: 'CANARY-bearer' }, 'http://127.0.0.1:1/mcp', { staticHeaders: { 'x-env': 'prod' } }),
+    );
     const req: OutboundRequest = { method: 'POST', url: new URL('http://127.0.0.1:1/mcp'), headers: {} };
     await creds.apply(req);
     assert.deepEqual(req.headers, { 'x-env': 'prod', authorization: 'Bearer CANARY-bearer' });
   });
 
   it('gives stdio servers no HTTP credentials', () => {
-    assert.equal(credentialsFor(server({ type: 'bearer_token', value: 'x' }, '', { transport: 'stdio', url: undefined, command: 'node' })), NO_CREDENTIALS);
+    assert.equal(
+      credentialsFor(server({ type: 'bearer_token', value: 'x' }, '', { transport: 'stdio', url: undefined, command: 'node' })),
+      NO_CREDENTIALS,
+    );
   });
 });

@@ -15,7 +15,13 @@ after(async () => {
 });
 
 async function endpoint(overrides: Partial<TokenEndpointOptions> = {}): Promise<TokenEndpoint> {
-  const e = await startTokenEndpoint({ clientId: CLIENT_ID, clientSecret: SECRET, authMethod: 'client_secret_post', expiresIn: 3600, ...overrides });
+  const e = await startTokenEndpoint({
+    clientId: CLIENT_ID,
+    clientSecret: SECRET,
+    authMethod: 'client_secret_post',
+    expiresIn: 3600,
+    ...overrides,
+  });
   endpoints.push(e);
   return e;
 }
@@ -165,7 +171,10 @@ describe('oauth2 client credentials', () => {
 
   it('says where it looked when there is no metadata to discover', async () => {
     const e = await endpoint();
-    const creds = oauth2ClientCredentials(authFor(e, { tokenUrl: undefined }), { serverName: 'nometa', serverUrl: `${e.origin}/elsewhere` });
+    const creds = oauth2ClientCredentials(authFor(e, { tokenUrl: undefined }), {
+      serverName: 'nometa',
+      serverUrl: `${e.origin}/elsewhere`,
+    });
     const err = await rejection(bearer(creds));
     assert.equal(err.failure, 'unauthorized');
     assert.match(err.message, /'nometa'.*no token_url configured.*oauth-protected-resource\/elsewhere \(404\)/);

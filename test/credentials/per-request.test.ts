@@ -3,12 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
 import { extraHeadersFor, perRequestHeaders, perRequestServerKey } from '../../src/upstream/credentials/per-request.js';
 
-const SERVERS = [
-  { name: 'github', alias: 'gh' },
-  { name: 'my-server.v2' },
-  { name: 'Jira Cloud' },
-  { name: 'other' },
-];
+const SERVERS = [{ name: 'github', alias: 'gh' }, { name: 'my-server.v2' }, { name: 'Jira Cloud' }, { name: 'other' }];
 
 describe('per-request x-mcp-{server}-{header}', () => {
   it('normalizes names as LiteLLM does', () => {
@@ -78,7 +73,13 @@ describe('extra_headers', () => {
 
   it('never copies the gateway credential or hop-by-hop headers', () => {
     const out = extraHeadersFor(
-      { authorization: 'Bearer CANARY-gateway', 'x-litellm-api-key': 'CANARY-key', connection: 'keep-alive', host: 'h', 'content-length': '3' },
+      {
+        authorization: 'Bearer CANARY-gateway',
+        'x-litellm-api-key': 'CANARY-key',
+        connection: 'keep-alive',
+        host: 'h',
+        'content-length': '3',
+      },
       ['Authorization', 'x-litellm-api-key', 'connection', 'host', 'content-length'],
     );
     assert.deepEqual(out, {});

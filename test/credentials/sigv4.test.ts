@@ -77,7 +77,10 @@ describe('aws sigv4', () => {
     const got = lastAccepted();
     assert.equal(got.body, BODY);
     assert.equal(got.accessKeyId, CONFIG_KEY.id);
-    assert.match(String(got.headers.authorization), /SignedHeaders=.*content-type.*host.*mcp-protocol-version.*x-amz-content-sha256;x-amz-date/);
+    assert.match(
+      String(got.headers.authorization),
+      /SignedHeaders=.*content-type.*host.*mcp-protocol-version.*x-amz-content-sha256;x-amz-date/,
+    );
     assert.equal(got.headers['x-amz-security-token'], undefined);
   });
 
@@ -99,7 +102,10 @@ describe('aws sigv4', () => {
   it('sends the configured session token', async () => {
     const token = 'CANARY-config-token';
     keys.set('AKIAWITHTOKEN', { secretAccessKey: CONFIG_KEY.secret, sessionToken: token });
-    const creds = awsSigV4(auth({ accessKeyId: 'AKIAWITHTOKEN', secretAccessKey: CONFIG_KEY.secret, sessionToken: token }), { serverName: 's', env: {} });
+    const creds = awsSigV4(auth({ accessKeyId: 'AKIAWITHTOKEN', secretAccessKey: CONFIG_KEY.secret, sessionToken: token }), {
+      serverName: 's',
+      env: {},
+    });
     assert.equal(await send(await signed(creds)), 200, verifier.rejected.at(-1));
     assert.equal(lastAccepted().headers['x-amz-security-token'], token);
   });
@@ -114,7 +120,10 @@ describe('aws sigv4', () => {
 
   it('falls back to the shared credentials file and AWS_PROFILE', async () => {
     const file = join(tmp, 'credentials');
-    writeFileSync(file, `# test\n[default]\naws_access_key_id = AKIANOPE\naws_secret_access_key = nope\n\n[work]\naws_access_key_id = ${FILE_KEY.id}\naws_secret_access_key=${FILE_KEY.secret}\n`);
+    writeFileSync(
+      file,
+      `# test\n[default]\naws_access_key_id = AKIANOPE\naws_secret_access_key = nope\n\n[work]\naws_access_key_id = ${FILE_KEY.id}\naws_secret_access_key=${FILE_KEY.secret}\n`,
+    );
     const creds = awsSigV4(auth(), { serverName: 'file', env: { AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'work', HOME: tmp } });
     assert.equal(await send(await signed(creds)), 200, verifier.rejected.at(-1));
     assert.equal(lastAccepted().accessKeyId, FILE_KEY.id);
@@ -142,12 +151,15 @@ describe('aws sigv4', () => {
 
   it('assumes a role through STS, shares the call and renews before expiry', async () => {
     const roleArn = 'arn:aws:iam::123456789012:role/mcp-gateway';
-    const creds = awsSigV4(auth({ accessKeyId: BASE_KEY.id, secretAccessKey: BASE_KEY.secret, roleName: roleArn, sessionName: 'tg session' }), {
-      serverName: 'role',
-      env: {},
-      stsEndpoint: sts.url,
-      now: () => now,
-    });
+    const creds = awsSigV4(
+      auth({ accessKeyId: BASE_KEY.id, secretAccessKey: BASE_KEY.secret, roleName: roleArn, sessionName: 'tg session' }),
+      {
+        serverName: 'role',
+        env: {},
+        stsEndpoint: sts.url,
+        now: () => now,
+      },
+    );
     const first = await Promise.all(Array.from({ length: 20 }, () => signed(creds)));
     assert.equal(sts.calls.length, 1, sts.rejected.at(-1));
     assert.deepEqual(sts.calls[0], { roleArn, sessionName: 'tg_session', signedBy: BASE_KEY.id });

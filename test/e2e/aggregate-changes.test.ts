@@ -60,7 +60,10 @@ mcp_servers:
 
   it('a down and a slow server do not fail the listing; their outcome is in _meta', async () => {
     const page = await client.listTools(undefined, { cacheMode: 'bypass' });
-    assert.deepEqual(page.tools.map((t) => t.name), ['live-v1', 'steady-s']);
+    assert.deepEqual(
+      page.tools.map((t) => t.name),
+      ['live-v1', 'steady-s'],
+    );
     const outcomes = (page._meta as any)['io.toolgate/servers'];
     assert.deepEqual(Object.keys(outcomes), ['live', 'down', 'steady', 'slow']);
     assert.equal(outcomes.live.ok, true);
@@ -110,7 +113,10 @@ mcp_servers:
   it('the SDK client cache is refreshed by our list_changed', async () => {
     live.setTools([tool('v3')]);
     await until(() => changes[0]! >= 2, 'a second list_changed');
-    assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['live-v3', 'steady-s']);
+    assert.deepEqual(
+      (await client.listTools()).tools.map((t) => t.name),
+      ['live-v3', 'steady-s'],
+    );
   });
 
   it('a server that comes back is listed again and its tools become callable', async () => {

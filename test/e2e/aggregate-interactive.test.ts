@@ -27,7 +27,9 @@ mcp_servers:
   blocker:
     url: ${blocker.url}
 `);
-    client = await connectClient(gw.mcpUrl('/mcp'), { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } });
+    client = await connectClient(gw.mcpUrl('/mcp'), {
+      capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } },
+    });
     client.setRequestHandler('sampling/createMessage', async (req) => {
       seen.sampling++;
       const last = req.params.messages.at(-1)?.content as { text?: string } | undefined;
@@ -51,7 +53,8 @@ mcp_servers:
   it('lists the capability-dependent tools of both server-everything upstreams', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     for (const prefix of ['everything', 'ehttp']) {
-      for (const t of ['trigger-sampling-request', 'trigger-elicitation-request', 'get-roots-list']) assert.ok(names.includes(`${prefix}-${t}`), `${prefix}-${t}`);
+      for (const t of ['trigger-sampling-request', 'trigger-elicitation-request', 'get-roots-list'])
+        assert.ok(names.includes(`${prefix}-${t}`), `${prefix}-${t}`);
     }
   });
 

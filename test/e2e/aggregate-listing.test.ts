@@ -87,7 +87,11 @@ mcp_servers:
     assert.equal(bigNames.length, BIG_COUNT);
     assert.deepEqual(bigNames.slice(0, 3), ['big-t0000', 'big-t0001', 'big-t0002']);
     assert.equal(bigNames.at(-1), `big-t${BIG_COUNT - 1}`);
-    assert.ok(firstIndex('everything-') < firstIndex('ehttp-') && firstIndex('ehttp-') < firstIndex('big-') && firstIndex('big-') < firstIndex('long-'));
+    assert.ok(
+      firstIndex('everything-') < firstIndex('ehttp-') &&
+        firstIndex('ehttp-') < firstIndex('big-') &&
+        firstIndex('big-') < firstIndex('long-'),
+    );
     for (const n of names) assert.match(n, SEP986);
     // Deterministic: a second walk gives the same order.
     assert.deepEqual((await listAll(client)).names, names);
@@ -141,11 +145,10 @@ mcp_servers:
     const tampered = c.slice(0, -2) + (c.endsWith('AA') ? 'BA' : 'AA');
     const sid = (client.transport as unknown as { sessionId?: string }).sessionId!;
     for (const cursor of [tampered, 'not-a-cursor', '']) {
-      const res = await rawPost(
-        gw.mcpUrl('/mcp'),
-        JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: { cursor } }),
-        { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
-      );
+      const res = await rawPost(gw.mcpUrl('/mcp'), JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: { cursor } }), {
+        'mcp-session-id': sid,
+        'mcp-protocol-version': '2025-11-25',
+      });
       const body = res.json ?? JSON.parse(res.text.split('data: ')[1]!);
       assert.equal(body.error?.code, -32602, `${cursor}: ${res.text}`);
     }

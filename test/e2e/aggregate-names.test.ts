@@ -50,13 +50,16 @@ mcp_servers:
     tool_name_to_display_name: { keep: kept_renamed }
     tool_name_to_description: { other: "Described by the gateway" }
 `);
-    envGw = await startTestGateway(`
+    envGw = await startTestGateway(
+      `
 mcp_servers:
   x:
     url: ${x.url}
   y:
     url: ${y.url}
-`, { MCP_TOOL_PREFIX_SEPARATOR: '.' });
+`,
+      { MCP_TOOL_PREFIX_SEPARATOR: '.' },
+    );
     client = await connectClient(gw.mcpUrl('/mcp'));
   });
   after(async () => {
@@ -122,7 +125,10 @@ mcp_servers:
     const one = await connectClient(gw.mcpUrl('/mcp/f'));
     try {
       const tools = (await one.listTools()).tools;
-      assert.deepEqual(tools.map((t) => t.name), ['kept_renamed', 'other']);
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        ['kept_renamed', 'other'],
+      );
       assert.equal(tools[1]!.description, 'Described by the gateway');
       assert.equal(textOf(await one.callTool({ name: 'kept_renamed', arguments: {} })), 'f:keep:{}');
       for (const name of ['drop', 'hidden']) {
@@ -137,7 +143,10 @@ mcp_servers:
   it('a server without filters passes through untouched', async () => {
     const one = await connectClient(gw.mcpUrl('/mcp/x'));
     try {
-      assert.deepEqual((await one.listTools()).tools.map((t) => t.name), ['shared', 'onlyx', LONG]);
+      assert.deepEqual(
+        (await one.listTools()).tools.map((t) => t.name),
+        ['shared', 'onlyx', LONG],
+      );
     } finally {
       await one.close();
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
-import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
+import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const SHARED = 'file:///shared.txt';
 const exposedShared = (server: string) => `toolgate://${server}/${encodeURIComponent(SHARED)}`;
@@ -11,7 +11,10 @@ function docs(name: string, scheme: string): Parameters<typeof startCatalogServe
   return {
     name,
     tools: [tool('t')],
-    resources: [{ uri: SHARED, name: 'shared' }, { uri: `${scheme}://only`, name: 'only' }],
+    resources: [
+      { uri: SHARED, name: 'shared' },
+      { uri: `${scheme}://only`, name: 'only' },
+    ],
     resourceTemplates: [{ uriTemplate: `${scheme}://items/{id}`, name: 'item' }],
     prompts: [{ name: 'greet', description: `greets from ${name}` }],
     instructions: `Docs of ${name}.`,
@@ -56,7 +59,10 @@ mcp_servers:
     assert.ok(uris.includes(exposedShared('r1')) && uris.includes(exposedShared('r2')), uris.join(' '));
     assert.ok(!uris.includes(SHARED));
     assert.ok(uris.includes('one://only') && uris.includes('two://only'));
-    assert.ok(uris.some((u) => u.startsWith('demo://')), 'server-everything resources are merged too');
+    assert.ok(
+      uris.some((u) => u.startsWith('demo://')),
+      'server-everything resources are merged too',
+    );
   });
 
   it('reads by listed URI, disambiguated URI and template, from the right server', async () => {
@@ -74,7 +80,10 @@ mcp_servers:
   it('templates are namespaced by name and keep their uriTemplate', async () => {
     const templates = (await client.listResourceTemplates()).resourceTemplates;
     const fixture = templates.filter((t) => t.name === 'r1-item' || t.name === 'r2-item');
-    assert.deepEqual(fixture.map((t) => t.uriTemplate), ['one://items/{id}', 'two://items/{id}']);
+    assert.deepEqual(
+      fixture.map((t) => t.uriTemplate),
+      ['one://items/{id}', 'two://items/{id}'],
+    );
   });
 
   it('subscribes on the owning server and maps resources/updated back to the subscribed URI', async () => {
@@ -97,7 +106,10 @@ mcp_servers:
     assert.equal((got.messages[0]!.content as { text: string }).text, 'r2:greet');
     const byPrompt = await client.complete({ ref: { type: 'ref/prompt', name: 'r1-greet' }, argument: { name: 'a', value: '' } });
     assert.deepEqual(byPrompt.completion.values, ['r1:greet']);
-    const byTemplate = await client.complete({ ref: { type: 'ref/resource', uri: 'two://items/{id}' }, argument: { name: 'id', value: '' } });
+    const byTemplate = await client.complete({
+      ref: { type: 'ref/resource', uri: 'two://items/{id}' },
+      argument: { name: 'id', value: '' },
+    });
     assert.deepEqual(byTemplate.completion.values, ['r2:two://items/{id}']);
   });
 
@@ -122,14 +134,25 @@ mcp_servers:
   });
 
   it('an unknown server or group is an error naming it and listing what exists', async () => {
-    const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
-    for (const [path, headers] of [['/mcp/r1,nope', {}], ['/mcp', { 'x-mcp-servers': 'nope' }]] as const) {
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
+    for (const [path, headers] of [
+      ['/mcp/r1,nope', {}],
+      ['/mcp', { 'x-mcp-servers': 'nope' }],
+    ] as const) {
       const res = await rawPost(gw.mcpUrl(path), init, headers);
       assert.equal(res.status, 404);
       assert.match(res.json.error.message, /"nope"/);
       assert.match(res.json.error.message, /everything, r1, r2, plain; access groups: docs/);
     }
-    for (const [path, headers] of [['/mcp/,', {}], ['/mcp', { 'x-mcp-servers': ' , ' }]] as const) {
+    for (const [path, headers] of [
+      ['/mcp/,', {}],
+      ['/mcp', { 'x-mcp-servers': ' , ' }],
+    ] as const) {
       const res = await rawPost(gw.mcpUrl(path), init, headers);
       assert.equal(res.status, 400, `${path} ${JSON.stringify(headers)}`);
       assert.match(res.json.error.message, /Empty server selection; available servers: everything/);

@@ -123,7 +123,10 @@ describe('upstream credentials per auth_type', () => {
     for (const text of responses) assertNoCanary(text, 'a response');
     assert.ok(gw.logs.length > 0);
     assertNoCanary(gw.logs.join(''), 'the logs');
-    assert.ok(rejecting.requests.some((r) => r.headers['x-api-key'] === CANARY), 'the rejected credential was sent');
+    assert.ok(
+      rejecting.requests.some((r) => r.headers['x-api-key'] === CANARY),
+      'the rejected credential was sent',
+    );
   });
 });
 
@@ -196,7 +199,10 @@ describe('the Toolgate master key', () => {
 
   it('comes from TOOLGATE_MASTER_KEY when the config has none', async () => {
     const envKey = 'sk-from-env-5d1e9a';
-    const envGw = await startTestGateway(`mcp_servers:\n  rec:\n    url: ${upstream.url}\n`, { TOOLGATE_MASTER_KEY: envKey, LITELLM_MASTER_KEY: undefined });
+    const envGw = await startTestGateway(`mcp_servers:\n  rec:\n    url: ${upstream.url}\n`, {
+      TOOLGATE_MASTER_KEY: envKey,
+      LITELLM_MASTER_KEY: undefined,
+    });
     try {
       const url = envGw.mcpUrl('/mcp/rec');
       assert.equal((await rawPost(url, INIT, { authorization: `Bearer ${envKey}` })).status, 200);
@@ -208,7 +214,9 @@ describe('the Toolgate master key', () => {
 
   it('a client with the key works end to end through the SDK', async () => {
     const client = new Client({ name: 'k', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(gw.mcpUrl('/mcp/rec'), { requestInit: { headers: { 'x-litellm-api-key': TEST_KEY } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(gw.mcpUrl('/mcp/rec'), { requestInit: { headers: { 'x-litellm-api-key': TEST_KEY } } }),
+    );
     try {
       assert.equal(textOf(await client.callTool({ name: 'echo', arguments: { message: 'k' } })), '{"message":"k"}');
     } finally {

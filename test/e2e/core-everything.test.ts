@@ -86,7 +86,9 @@ function suite(transport: 'stdio' | 'streamableHttp' | 'sse'): void {
         everything = await startEverything(transport);
         serverYaml = `    url: ${everything.url}\n    transport: ${transport === 'sse' ? 'sse' : 'http'}\n`;
         directTransport =
-          transport === 'sse' ? new SSEClientTransport(new URL(everything.url)) : new StreamableHTTPClientTransport(new URL(everything.url));
+          transport === 'sse'
+            ? new SSEClientTransport(new URL(everything.url))
+            : new StreamableHTTPClientTransport(new URL(everything.url));
       }
       gw = await startTestGateway(`mcp_servers:\n  everything:\n${serverYaml}    timeout: 20\n`);
       direct = newClient('toolgate-test', seenDirect);
@@ -176,7 +178,10 @@ function suite(transport: 'stdio' | 'streamableHttp' | 'sse'): void {
 
     it('aborting a call answers the client and leaves the session usable', async () => {
       const abort = new AbortController();
-      const call = viaGateway.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, { signal: abort.signal });
+      const call = viaGateway.callTool(
+        { name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } },
+        { signal: abort.signal },
+      );
       setTimeout(() => abort.abort('user gave up'), 200);
       await assert.rejects(call);
       assert.equal(textOf(await viaGateway.callTool({ name: 'echo', arguments: { message: 'after' } })), 'Echo: after');

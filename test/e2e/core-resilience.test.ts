@@ -60,7 +60,12 @@ describe('upstream failures', { timeout: 60_000 }, () => {
     await new Promise((r) => setTimeout(r, 200));
     // Both calls fail at about the same moment: capture each outcome now, so neither rejection goes
     // unhandled while the other is being checked.
-    const outcomes = [inFlight, inFlightDedicated].map((call) => call.then(() => undefined, (err: unknown) => err));
+    const outcomes = [inFlight, inFlightDedicated].map((call) =>
+      call.then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    );
     for (const pid of before) process.kill(pid, 'SIGKILL');
     for (const err of await Promise.all(outcomes)) {
       assert.ok(err !== undefined, 'the in-flight call failed');
@@ -105,7 +110,10 @@ describe('upstream failures', { timeout: 60_000 }, () => {
     });
     await client.close().catch(() => {});
     // Readiness learns it from the failed call: there is no connection to an HTTP upstream to watch.
-    const ready = (await (await fetch(gw.url + '/health/readiness')).json()) as { status: string; servers: Record<string, { state: string; error?: string }> };
+    const ready = (await (await fetch(gw.url + '/health/readiness')).json()) as {
+      status: string;
+      servers: Record<string, { state: string; error?: string }>;
+    };
     assert.equal(ready.servers.doomed!.state, 'down');
     assert.equal(ready.status, 'degraded');
     // A new client may be answered from the warm session, but its first request gets the same answer, not a hang.

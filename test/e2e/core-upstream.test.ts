@@ -8,7 +8,12 @@ import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, TEST_KEY, t
 const PARENT_SECRET = 'TG_PARENT_ONLY_SECRET';
 
 function initBody(capabilities: object = {}): string {
-  return JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'raw', version: '1' } } });
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'raw', version: '1' } },
+  });
 }
 
 function bodyOf(r: RecordedRequest): { method?: string; params?: any } {
@@ -67,7 +72,10 @@ describe('upstream sessions, stdio supervision, relays and request logs', { time
       const start = recorder.requests.length;
       for (let i = 0; i < 3; i++) await client.callTool({ name: 'echo', arguments: { message: `n${i}` } });
       const posts = recorder.requests.slice(start).filter((r) => r.method === 'POST');
-      assert.deepEqual(posts.map((r) => bodyOf(r).method), ['tools/call', 'tools/call', 'tools/call']);
+      assert.deepEqual(
+        posts.map((r) => bodyOf(r).method),
+        ['tools/call', 'tools/call', 'tools/call'],
+      );
       assert.equal(new Set(posts.map((r) => r.headers['mcp-session-id'])).size, 1);
     } finally {
       await client.close();
@@ -94,9 +102,15 @@ describe('upstream sessions, stdio supervision, relays and request logs', { time
     await rawPost(gw.mcpUrl('/mcp/rec'), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers);
     // The dedicated upstream session (and its GET stream) opens on first use.
     await rawPost(gw.mcpUrl('/mcp/rec'), JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), headers);
-    const stream = await fetch(gw.mcpUrl('/mcp/rec'), { headers: { accept: 'text/event-stream', authorization: `Bearer ${TEST_KEY}`, ...headers } });
+    const stream = await fetch(gw.mcpUrl('/mcp/rec'), {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${TEST_KEY}`, ...headers },
+    });
     assert.equal(stream.status, 200);
-    const note = { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: 'demo://x', _meta: { 'x-future': [1, { deep: true }] }, futureField: 'kept' } };
+    const note = {
+      jsonrpc: '2.0',
+      method: 'notifications/resources/updated',
+      params: { uri: 'demo://x', _meta: { 'x-future': [1, { deep: true }] }, futureField: 'kept' },
+    };
     // The upstream GET stream of this client's session opens asynchronously: repeat until one copy arrives.
     const pusher = setInterval(() => recorder.push(note), 50);
     try {
@@ -116,8 +130,14 @@ describe('upstream sessions, stdio supervision, relays and request logs', { time
   });
 
   it('logs the child stderr with the server name, and one line per request with server, method, status, duration', async () => {
-    const lines = gw.logs.flatMap((chunk) => chunk.split('\n')).filter(Boolean).map((l) => JSON.parse(l));
-    assert.ok(lines.some((l) => l.server === 'everything' && l.stream === 'stderr' && /STDIO/.test(l.msg)), 'stderr line');
+    const lines = gw.logs
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    assert.ok(
+      lines.some((l) => l.server === 'everything' && l.stream === 'stderr' && /STDIO/.test(l.msg)),
+      'stderr line',
+    );
     const call = lines.find((l) => l.msg === 'request' && l.server === 'everything' && l.method === 'tools/call');
     assert.ok(call, 'request line');
     assert.equal(call.status, 200);

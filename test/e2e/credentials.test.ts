@@ -23,7 +23,13 @@ describe('upstream credentials through the gateway', () => {
   const responses: string[] = [];
 
   before(async () => {
-    tokens = await startTokenEndpoint({ clientId: 'toolgate-client', clientSecret: CLIENT_SECRET_CANARY, authMethod: 'client_secret_basic', scope: 'mcp.read', expiresIn: 3600 });
+    tokens = await startTokenEndpoint({
+      clientId: 'toolgate-client',
+      clientSecret: CLIENT_SECRET_CANARY,
+      authMethod: 'client_secret_basic',
+      scope: 'mcp.read',
+      expiresIn: 3600,
+    });
     a = await startHeaderRecorder();
     b = await startHeaderRecorder();
     o = await startHeaderRecorder({ authorize: (h) => tokens.liveTokens.has(String(h.authorization ?? '').replace(/^Bearer /, '')) });

@@ -21,7 +21,10 @@ function sseClient(url: URL, seen: { sampling: number }): { client: Client; tran
     const last = req.params.messages.at(-1)?.content as { text?: string } | undefined;
     return { model: 'sse-test-model', role: 'assistant', content: { type: 'text', text: `sampled<${last?.text ?? ''}>` } };
   });
-  const transport = new SSEClientTransport(url, { eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...AUTH } }) }, requestInit: { headers: AUTH } });
+  const transport = new SSEClientTransport(url, {
+    eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...AUTH } }) },
+    requestInit: { headers: AUTH },
+  });
   return { client, transport };
 }
 
@@ -148,7 +151,10 @@ describe('legacy HTTP+SSE through the gateway', () => {
 
     it('keeps a server selected by query on the announced endpoint', async () => {
       const client = await connect('/sse?server=fixture');
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name), ['lookup']);
+      assert.deepEqual(
+        (await client.listTools()).tools.map((t) => t.name),
+        ['lookup'],
+      );
     });
 
     it('serves LiteLLM clients on /mcp/sse with the SDK v1 client', async () => {
@@ -183,16 +189,27 @@ describe('legacy HTTP+SSE through the gateway', () => {
         assert.equal(early.status, 202);
         assert.equal((await stream.message()).error.code, -32600);
 
-        const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+        const init = await post({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+        });
         assert.equal(init.status, 202);
         assert.equal(init.text, 'Accepted');
-        const result = (await stream.message()) as { id: number; result: { protocolVersion: string; capabilities: Record<string, unknown> } };
+        const result = (await stream.message()) as {
+          id: number;
+          result: { protocolVersion: string; capabilities: Record<string, unknown> };
+        };
         assert.equal(result.id, 1);
         assert.equal(result.result.protocolVersion, '2024-11-05');
         assert.ok('tools' in result.result.capabilities);
 
         assert.equal((await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).status, 202);
-        assert.equal((await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'raw' } } })).status, 202);
+        assert.equal(
+          (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'raw' } } })).status,
+          202,
+        );
         const call = (await stream.message()) as { id: number; result: unknown };
         assert.equal(call.id, 2);
         assert.equal(textOf(call.result), 'Echo: raw');
@@ -206,18 +223,29 @@ describe('legacy HTTP+SSE through the gateway', () => {
         }
         assert.deepEqual(order, ['tok:1', 'tok:2', 'tok:3', 'long']);
 
-        const again = await post({ jsonrpc: '2.0', id: 3, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {} } });
+        const again = await post({
+          jsonrpc: '2.0',
+          id: 3,
+          method: 'initialize',
+          params: { protocolVersion: '2024-11-05', capabilities: {} },
+        });
         assert.equal(again.status, 202);
         assert.equal((await stream.message()).error.code, -32600);
 
         const url = new URL(endpoint.data, gw.url);
         assert.equal((await rawPost(url, '{"jsonrpc":"2.0","id":4,"method":"ping"}', { 'content-type': 'text/plain' })).status, 415);
         assert.equal((await rawPost(url, '{not json')).status, 400);
-        assert.equal((await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'x', params: 'p'.repeat(5_000_000) }))).status, 413);
+        assert.equal(
+          (await rawPost(url, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'x', params: 'p'.repeat(5_000_000) }))).status,
+          413,
+        );
         // The same session on another route, or over Streamable HTTP, does not exist.
         const id = url.searchParams.get('sessionId')!;
         assert.equal((await rawPost(`${gw.url}/sse/messages?sessionId=${id}`, '{"jsonrpc":"2.0","id":6,"method":"ping"}')).status, 404);
-        assert.equal((await rawPost(gw.url + '/mcp/everything', '{"jsonrpc":"2.0","id":7,"method":"ping"}', { 'mcp-session-id': id })).status, 404);
+        assert.equal(
+          (await rawPost(gw.url + '/mcp/everything', '{"jsonrpc":"2.0","id":7,"method":"ping"}', { 'mcp-session-id': id })).status,
+          404,
+        );
       } finally {
         stream.close();
       }
@@ -226,7 +254,11 @@ describe('legacy HTTP+SSE through the gateway', () => {
     it('refuses requests without the key', async () => {
       assert.equal((await openStream(gw.url + '/sse', {})).status, 401);
       assert.equal((await openStream(gw.url + '/mcp/everything/sse', { authorization: 'Bearer wrong-key' })).status, 401);
-      const r = await fetch(gw.url + '/sse/messages?sessionId=x', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+      const r = await fetch(gw.url + '/sse/messages?sessionId=x', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      });
       assert.equal(r.status, 401);
     });
 
@@ -293,7 +325,12 @@ describe('legacy HTTP+SSE sessions belong to the key that opened them', () => {
     const stream = await openStream(base + '/mcp/stub/sse', { 'x-test-key': 'alice' });
     try {
       const url = new URL((await stream.next()).data, base);
-      const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {} } });
+      const init = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2024-11-05', capabilities: {} },
+      });
       assert.equal((await rawPost(url, init, { 'x-test-key': 'bob' })).status, 404);
       assert.equal((await rawPost(url, init, { 'x-test-key': 'alice' })).status, 202);
       assert.equal((await stream.message()).result.protocolVersion, '2024-11-05');

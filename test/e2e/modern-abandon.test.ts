@@ -11,7 +11,12 @@ const DECLARED = { elicitation: { form: {} }, sampling: {}, roots: {} };
 const TOOLS = ['ask_elicitation', 'ask_sampling', 'ask_roots'] as const;
 
 function call(id: number, name: string, extra: Record<string, unknown> = {}) {
-  return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {}, ...extra, _meta: { [PV]: '2026-07-28', [CAPS]: DECLARED } } });
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name, arguments: {}, ...extra, _meta: { [PV]: '2026-07-28', [CAPS]: DECLARED } },
+  });
 }
 
 const headers = (name: string) => ({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name });
@@ -83,7 +88,10 @@ describe('an abandoned input_required bridged from a 2025-era upstream', { timeo
     const fresh = new StateTokens(SECRET, 'tg1').sign(binding, 60_000);
     const r = await rawPost(
       gw.mcpUrl('/mcp/recorder'),
-      call(11, 'ask_sampling', { requestState: fresh, inputResponses: { 'input-1': { role: 'assistant', content: { type: 'text', text: 'late' }, model: 'm' } } }),
+      call(11, 'ask_sampling', {
+        requestState: fresh,
+        inputResponses: { 'input-1': { role: 'assistant', content: { type: 'text', text: 'late' }, model: 'm' } },
+      }),
       headers('ask_sampling'),
     );
     assert.equal(r.json.error?.code, -32602, r.text);

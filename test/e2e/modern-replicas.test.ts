@@ -14,10 +14,20 @@ function call(id: number, extra: Record<string, unknown> = {}): string {
     jsonrpc: '2.0',
     id,
     method: 'tools/call',
-    params: { name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 }, ...extra, _meta: { [PV]: '2026-07-28', [CAPS]: { sampling: {} } } },
+    params: {
+      name: 'trigger-sampling-request',
+      arguments: { prompt: 'hi', maxTokens: 5 },
+      ...extra,
+      _meta: { [PV]: '2026-07-28', [CAPS]: { sampling: {} } },
+    },
   });
 }
-const HEADERS = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'trigger-sampling-request', accept: 'application/json' };
+const HEADERS = {
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'trigger-sampling-request',
+  accept: 'application/json',
+};
 
 describe('a bridged call resumed through another replica', () => {
   const gws: TestGateway[] = [];
@@ -42,7 +52,11 @@ describe('a bridged call resumed through another replica', () => {
   it('forwards the retry to the replica holding the call, which completes it', async () => {
     const { state, key } = await interrupted();
     const answer = { role: 'assistant', content: { type: 'text', text: 'answered-on-replica-b' }, model: 'm' };
-    const retry = await rawPost(gws[1]!.mcpUrl('/mcp/everything'), call(2, { inputResponses: { [key]: answer }, requestState: state }), HEADERS);
+    const retry = await rawPost(
+      gws[1]!.mcpUrl('/mcp/everything'),
+      call(2, { inputResponses: { [key]: answer }, requestState: state }),
+      HEADERS,
+    );
     assert.equal(retry.status, 200, retry.text);
     assert.equal(retry.json.id, 2);
     assert.match(JSON.stringify(retry.json.result), /answered-on-replica-b/);

@@ -225,7 +225,10 @@ describe('a 2026-07-28-only upstream: listen, subscriptions and log levels for 2
     }
     // Its stream closed: the gateway's upstream listen drops the resource nobody else holds.
     const shared = (await gw.upstreams.get('modern')!.sharedSession({})) as ModernUpstreamSession;
-    await until(() => shared.listening !== undefined && !(shared.listening.resourceSubscriptions ?? []).includes('test://watched'), 'the upstream listen to drop the resource');
+    await until(
+      () => shared.listening !== undefined && !(shared.listening.resourceSubscriptions ?? []).includes('test://watched'),
+      'the upstream listen to drop the resource',
+    );
     assert.deepEqual(shared.listening?.resourceSubscriptions, ['test://other', 'test://sentinel']);
   });
 });

@@ -61,13 +61,22 @@ describe('a 2026-07-28 upstream behind the gateway', () => {
     const url = gw.mcpUrl('/mcp/fixture');
     const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'test_sampling' };
     const body = (id: number, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'test_sampling', arguments: { prompt: 'hi' }, ...extra, _meta: { [PV]: '2026-07-28', [CAPS]: { sampling: {} } } } });
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'test_sampling', arguments: { prompt: 'hi' }, ...extra, _meta: { [PV]: '2026-07-28', [CAPS]: { sampling: {} } } },
+      });
     const first = await rawPost(url, body(1), headers);
     assert.equal(first.json.result.resultType, 'input_required');
     const state: string = first.json.result.requestState;
     assert.ok(state.startsWith('tg2.'), 'the upstream state is wrapped');
     const key = Object.keys(first.json.result.inputRequests)[0]!;
-    const tampered = await rawPost(url, body(2, { requestState: state.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), inputResponses: { [key]: SAMPLED } }), headers);
+    const tampered = await rawPost(
+      url,
+      body(2, { requestState: state.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), inputResponses: { [key]: SAMPLED } }),
+      headers,
+    );
     assert.equal(tampered.json.error.code, -32602);
     const done = await rawPost(url, body(3, { requestState: state, inputResponses: { [key]: SAMPLED } }), headers);
     assert.equal(done.json.result.resultType, 'complete');
@@ -77,7 +86,9 @@ describe('a 2026-07-28 upstream behind the gateway', () => {
   it('serves a client in auto mode end to end (2026 on both sides)', async () => {
     const client = new Client({ name: 'auto', version: '1' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: 'auto' } });
     client.setRequestHandler('sampling/createMessage', async () => SAMPLED);
-    await client.connect(new StreamableHTTPClientTransport(gw.mcpUrl('/mcp/fixture'), { requestInit: { headers: { authorization: `Bearer ${TEST_KEY}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(gw.mcpUrl('/mcp/fixture'), { requestInit: { headers: { authorization: `Bearer ${TEST_KEY}` } } }),
+    );
     clients.push(client);
     assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
     const r = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } });

@@ -34,7 +34,10 @@ describe('2026-07-28 clients in front of a 2025-era upstream', () => {
       assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
       const tools = await client.listTools();
       const echo = path === '/mcp' ? 'everything-echo' : 'echo';
-      assert.ok(tools.tools.some((t) => t.name === echo), 'echo listed');
+      assert.ok(
+        tools.tools.some((t) => t.name === echo),
+        'echo listed',
+      );
       const r = await client.callTool({ name: echo, arguments: { message: 'modern' } });
       assert.equal(textOf(r), 'Echo: modern');
     });
@@ -76,7 +79,10 @@ describe('2026-07-28 clients in front of a 2025-era upstream', () => {
   });
 
   it('answers server/discover with versions, capabilities, resultType and cache hints', async () => {
-    const r = await rawPost(gw.mcpUrl('/mcp/everything'), modernBody(1, 'server/discover'), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' });
+    const r = await rawPost(gw.mcpUrl('/mcp/everything'), modernBody(1, 'server/discover'), {
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'server/discover',
+    });
     assert.equal(r.status, 200);
     assert.ok(r.json.result.supportedVersions.includes('2026-07-28'));
     assert.ok(r.json.result.capabilities.tools);
@@ -93,9 +99,17 @@ describe('2026-07-28 clients in front of a 2025-era upstream', () => {
     assert.equal(wrongName.json.error.code, -32020);
     const noMethod = await rawPost(url, call, { 'mcp-protocol-version': '2026-07-28', 'mcp-name': 'echo' });
     assert.equal(noMethod.json.error.code, -32020);
-    const versionMismatch = await rawPost(url, call, { 'mcp-protocol-version': '2025-11-25', 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+    const versionMismatch = await rawPost(url, call, {
+      'mcp-protocol-version': '2025-11-25',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'echo',
+    });
     assert.equal(versionMismatch.json.error.code, -32020);
-    const b64 = await rawPost(url, call, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': '=?base64?ZWNobw==?=' });
+    const b64 = await rawPost(url, call, {
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': '=?base64?ZWNobw==?=',
+    });
     assert.equal(b64.status, 200);
     assert.equal(b64.json.result.resultType, 'complete');
     const unknown = await rawPost(url, modernBody(3, 'foo/bar'), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'foo/bar' });
@@ -113,38 +127,64 @@ describe('2026-07-28 clients in front of a 2025-era upstream', () => {
     const url = gw.mcpUrl('/mcp/everything');
     // No sampling capability declared: the upstream hides the tool (it offers by capability) or the
     // gateway refuses to relay its request; either way no input_required reaches the client.
-    const r = await rawPost(url, modernBody(6, 'tools/call', { name: 'trigger-sampling-request', arguments: { prompt: 'x', maxTokens: 5 } }), {
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': 'trigger-sampling-request',
-    });
+    const r = await rawPost(
+      url,
+      modernBody(6, 'tools/call', { name: 'trigger-sampling-request', arguments: { prompt: 'x', maxTokens: 5 } }),
+      {
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'trigger-sampling-request',
+      },
+    );
     assert.notEqual(r.json.result?.resultType, 'input_required');
   });
 
   it('refuses a tampered requestState and one presented by another method', async () => {
     const url = gw.mcpUrl('/mcp/everything');
     const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'trigger-sampling-request' };
-    const first = await rawPost(url, modernBody(7, 'tools/call', { name: 'trigger-sampling-request', arguments: { prompt: 'x', maxTokens: 5 } }, { sampling: {} }), headers);
+    const first = await rawPost(
+      url,
+      modernBody(7, 'tools/call', { name: 'trigger-sampling-request', arguments: { prompt: 'x', maxTokens: 5 } }, { sampling: {} }),
+      headers,
+    );
     assert.equal(first.json.result.resultType, 'input_required');
     const state: string = first.json.result.requestState;
     const tampered = state.slice(0, -2) + (state.endsWith('A') ? 'BB' : 'AA');
-    const bad = await rawPost(url, modernBody(8, 'tools/call', { name: 'trigger-sampling-request', arguments: {}, requestState: tampered, inputResponses: {} }, { sampling: {} }), headers);
+    const bad = await rawPost(
+      url,
+      modernBody(
+        8,
+        'tools/call',
+        { name: 'trigger-sampling-request', arguments: {}, requestState: tampered, inputResponses: {} },
+        { sampling: {} },
+      ),
+      headers,
+    );
     assert.equal(bad.json.error.code, -32602);
-    const otherName = await rawPost(url, modernBody(9, 'tools/call', { name: 'echo', arguments: { message: 'x' }, requestState: state, inputResponses: {} }, { sampling: {} }), {
-      ...headers,
-      'mcp-name': 'echo',
-    });
+    const otherName = await rawPost(
+      url,
+      modernBody(9, 'tools/call', { name: 'echo', arguments: { message: 'x' }, requestState: state, inputResponses: {} }, { sampling: {} }),
+      {
+        ...headers,
+        'mcp-name': 'echo',
+      },
+    );
     assert.equal(otherName.json.error.code, -32602);
     // The genuine retry still resumes the waiting call.
     const key = Object.keys(first.json.result.inputRequests)[0]!;
     const done = await rawPost(
       url,
-      modernBody(10, 'tools/call', {
-        name: 'trigger-sampling-request',
-        arguments: {},
-        requestState: state,
-        inputResponses: { [key]: { role: 'assistant', content: { type: 'text', text: 'resumed' }, model: 'm' } },
-      }, { sampling: {} }),
+      modernBody(
+        10,
+        'tools/call',
+        {
+          name: 'trigger-sampling-request',
+          arguments: {},
+          requestState: state,
+          inputResponses: { [key]: { role: 'assistant', content: { type: 'text', text: 'resumed' }, model: 'm' } },
+        },
+        { sampling: {} },
+      ),
       headers,
     );
     assert.equal(done.json.result.resultType, 'complete');

@@ -70,7 +70,10 @@ describe('2025-11-25 tasks through the gateway', () => {
       assert.equal(result._meta?.[RELATED]?.taskId, id, 'related-task metadata names the handle, not the upstream id');
 
       const listed = await call(c, 'tasks/list', {});
-      assert.ok((listed.tasks as Obj[]).some((t) => t.taskId === id), 'tasks/list shows the task under its handle');
+      assert.ok(
+        (listed.tasks as Obj[]).some((t) => t.taskId === id),
+        'tasks/list shows the task under its handle',
+      );
     });
   }
 
@@ -82,7 +85,11 @@ describe('2025-11-25 tasks through the gateway', () => {
       related = (req.params._meta as Obj | undefined)?.[RELATED]?.taskId;
       return { action: 'accept', content: { interpretation: 'technical' } };
     });
-    const created = await call(c, 'tools/call', { name: 'other-simulate-research-query', arguments: { topic: 'mcp', ambiguous: true }, task: { ttl: 60_000 } });
+    const created = await call(c, 'tools/call', {
+      name: 'other-simulate-research-query',
+      arguments: { topic: 'mcp', ambiguous: true },
+      task: { ttl: 60_000 },
+    });
     const id = created.task.taskId as string;
     // tasks/result blocks until the task ends and carries its queued elicitation meanwhile.
     const result = await call(c, 'tasks/result', { taskId: id });
@@ -92,7 +99,11 @@ describe('2025-11-25 tasks through the gateway', () => {
 
   it('cancels a task by its handle', async () => {
     const c = await client('/mcp');
-    const created = await call(c, 'tools/call', { name: 'other-simulate-research-query', arguments: { topic: 'cancel me' }, task: { ttl: 60_000 } });
+    const created = await call(c, 'tools/call', {
+      name: 'other-simulate-research-query',
+      arguments: { topic: 'cancel me' },
+      task: { ttl: 60_000 },
+    });
     const id = created.task.taskId as string;
     const cancelled = await call(c, 'tasks/cancel', { taskId: id });
     assert.equal(cancelled.taskId, id);
@@ -114,7 +125,11 @@ describe('2025-11-25 tasks through the gateway', () => {
 
   it('refuses task ids it did not hand out, and a handle sent to another server', async () => {
     const c = await client('/mcp');
-    const created = await call(c, 'tools/call', { name: 'everything-simulate-research-query', arguments: { topic: 'x' }, task: { ttl: 60_000 } });
+    const created = await call(c, 'tools/call', {
+      name: 'everything-simulate-research-query',
+      arguments: { topic: 'x' },
+      task: { ttl: 60_000 },
+    });
     const id = created.task.taskId as string;
     const upstreamId = id.slice(id.indexOf(':', id.indexOf(':') + 1) + 1);
     assert.equal(await errorCode(call(c, 'tasks/get', { taskId: upstreamId })), -32602, 'a bare upstream id is refused');
@@ -133,10 +148,17 @@ describe('2025-11-25 tasks through the gateway', () => {
     const mine = await call(c, 'tools/call', { name: 'simulate-research-query', arguments: { topic: 'mine' }, task: { ttl: 60_000 } });
     const upstream = gw.upstreams.get('everything')!;
     const session = await upstream.sharedSession({});
-    const foreign = await session.request('tools/call', { name: 'simulate-research-query', arguments: { topic: 'foreign' }, task: { ttl: 60_000 } });
+    const foreign = await session.request('tools/call', {
+      name: 'simulate-research-query',
+      arguments: { topic: 'foreign' },
+      task: { ttl: 60_000 },
+    });
     const foreignId = (foreign.task as Obj).taskId as string;
     const upstreamList = await session.request('tasks/list', {});
-    assert.ok((upstreamList.tasks as Obj[]).some((t) => t.taskId === foreignId), 'the upstream lists the foreign task');
+    assert.ok(
+      (upstreamList.tasks as Obj[]).some((t) => t.taskId === foreignId),
+      'the upstream lists the foreign task',
+    );
     const listed = await call(c, 'tasks/list', {});
     const ids = (listed.tasks as Obj[]).map((t) => t.taskId as string);
     assert.ok(ids.includes(mine.task.taskId), 'own task listed');

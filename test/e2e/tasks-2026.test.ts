@@ -27,10 +27,21 @@ async function rpc(url: URL, method: string, params: Obj, capabilities: Obj = WI
   const name = headerName ?? params.name ?? params.taskId;
   if (typeof name === 'string') headers['mcp-name'] = name;
   const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': capabilities };
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: meta } }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: meta } }),
+  });
   const text = await res.text();
   // SSE or JSON: the last data line holds the response.
-  const json = text.startsWith('{') ? text : (text.split('\n').filter((l) => l.startsWith('data: ')).pop() ?? 'data: {}').slice(6);
+  const json = text.startsWith('{')
+    ? text
+    : (
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .pop() ?? 'data: {}'
+      ).slice(6);
   const body = JSON.parse(json) as { result?: Obj; error?: Reply['error'] };
   return { status: res.status, result: body.result, error: body.error };
 }
@@ -49,7 +60,9 @@ describe('2026-07-28 tasks through the gateway', () => {
   let gw: TestGateway;
   before(async () => {
     fixture = await startConformanceServer();
-    gw = await startTestGateway(`mcp_servers:\n  fixture:\n    url: ${fixture.url}\n    transport: http\n  everything:${EVERYTHING_STDIO}\n`);
+    gw = await startTestGateway(
+      `mcp_servers:\n  fixture:\n    url: ${fixture.url}\n    transport: http\n  everything:${EVERYTHING_STDIO}\n`,
+    );
   });
   after(async () => {
     await gw?.close();
@@ -82,8 +95,14 @@ describe('2026-07-28 tasks through the gateway', () => {
     assert.equal(waiting.status, 'input_required');
     const keys = Object.keys(waiting.inputRequests ?? {});
     assert.ok(keys.length > 0, 'input requests relayed');
-    const ack = await rpc(url, 'tasks/update', { taskId: id, inputResponses: { [keys[0]!]: { action: 'accept', content: { confirm: true } } } });
-    assert.deepEqual(Object.keys(ack.result ?? {}).filter((k) => k !== '_meta'), ['resultType']);
+    const ack = await rpc(url, 'tasks/update', {
+      taskId: id,
+      inputResponses: { [keys[0]!]: { action: 'accept', content: { confirm: true } } },
+    });
+    assert.deepEqual(
+      Object.keys(ack.result ?? {}).filter((k) => k !== '_meta'),
+      ['resultType'],
+    );
     const done = await poll(url, id, () => false);
     assert.equal(done.status, 'completed');
   });
@@ -137,7 +156,12 @@ describe('2026-07-28 tasks through the gateway', () => {
   });
 
   it('refuses task status subscriptions from a client without the extension', async () => {
-    const refused = await rpc(gw.mcpUrl('/mcp'), 'subscriptions/listen', { notifications: { taskIds: ['fixture:AAAAAAAAAAAAAAAA:x'] } }, {});
+    const refused = await rpc(
+      gw.mcpUrl('/mcp'),
+      'subscriptions/listen',
+      { notifications: { taskIds: ['fixture:AAAAAAAAAAAAAAAA:x'] } },
+      {},
+    );
     assert.equal(refused.status, 400);
     assert.equal(refused.error?.code, -32021);
   });

@@ -35,7 +35,12 @@ describe('sessions are bound to the key that created them', () => {
   });
 
   it('another key sees 404 for the session on POST, GET and DELETE; the owner keeps it', async () => {
-    const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'a', version: '1' } } });
+    const init = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'a', version: '1' } },
+    });
     const created = await rawPost(url, init, { authorization: `Bearer ${ALICE}` });
     assert.equal(created.status, 200, created.text);
     const sid = created.headers.get('mcp-session-id')!;
@@ -44,7 +49,10 @@ describe('sessions are bound to the key that created them', () => {
     const stolen = await rawPost(url, list, { authorization: `Bearer ${BOB}`, 'mcp-session-id': sid });
     assert.equal(stolen.status, 404);
     for (const method of ['GET', 'DELETE']) {
-      const res = await fetch(url, { method, headers: { accept: 'text/event-stream', authorization: `Bearer ${BOB}`, 'mcp-session-id': sid } });
+      const res = await fetch(url, {
+        method,
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${BOB}`, 'mcp-session-id': sid },
+      });
       assert.equal(res.status, 404, method);
       await res.body?.cancel();
     }

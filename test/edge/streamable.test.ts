@@ -6,7 +6,12 @@ import { EVERYTHING_STDIO, rawPost, startTestGateway, TEST_KEY, type TestGateway
 const MAX_BODY = 4096;
 
 function initBody(protocolVersion: string, id: number | string = 1): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
 }
 
 function req(id: number, method: string, params?: object): object {
@@ -232,7 +237,11 @@ describe('Streamable HTTP edge, raw HTTP', () => {
     assert.match(plain.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(plain.json.result.content[0].text, 'Echo: j');
 
-    const long = req(3, 'tools/call', { name: 'trigger-long-running-operation', arguments: { duration: 0.2, steps: 2 }, _meta: { progressToken: 'tok-1' } });
+    const long = req(3, 'tools/call', {
+      name: 'trigger-long-running-operation',
+      arguments: { duration: 0.2, steps: 2 },
+      _meta: { progressToken: 'tok-1' },
+    });
     const streamed = await rawPost(everything, JSON.stringify(long), headers);
     assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/);
     const events = streamed.text
@@ -240,7 +249,13 @@ describe('Streamable HTTP edge, raw HTTP', () => {
       .filter((l) => l.startsWith('data: '))
       .map((l) => JSON.parse(l.slice(6)));
     const progress = events.filter((e) => e.method === 'notifications/progress');
-    assert.deepEqual(progress.map((e) => [e.params.progressToken, e.params.progress]), [['tok-1', 1], ['tok-1', 2]]);
+    assert.deepEqual(
+      progress.map((e) => [e.params.progressToken, e.params.progress]),
+      [
+        ['tok-1', 1],
+        ['tok-1', 2],
+      ],
+    );
     assert.equal(events.at(-1).id, 3);
     assert.match(events.at(-1).result.content[0].text, /completed/);
 

@@ -1,7 +1,12 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { TEST_KEY } from './gateway.js';
 
 /** The four official clients of the matrix: SDK v2 pinned / auto / legacy negotiation, and SDK v1. */
@@ -81,11 +86,15 @@ export async function connectEraClient(kind: ClientKind, url: URL, declare = tru
       listTools: async () => (await client.listTools()).tools.map((t) => t.name),
       callTool: (name, args = {}) => client.callTool({ name, arguments: args }),
       async watchToolsChanged() {
-        const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()));
+        const changed = new Promise<void>((resolve) =>
+          client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()),
+        );
         return () => changed;
       },
       async watchResource(uri) {
-        const updated = new Promise<string>((resolve) => client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => resolve(n.params.uri)));
+        const updated = new Promise<string>((resolve) =>
+          client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => resolve(n.params.uri)),
+        );
         await client.subscribeResource({ uri });
         return () => updated;
       },
@@ -96,7 +105,9 @@ export async function connectEraClient(kind: ClientKind, url: URL, declare = tru
   const client = new Client({ name: `matrix-${kind}`, version: '1.0.0' }, { capabilities, versionNegotiation: { mode } });
   if (declare) {
     client.setRequestHandler('sampling/createMessage', async (req) => samplingAnswer(JSON.stringify(req.params.messages), seen));
-    client.setRequestHandler('elicitation/create', async (req) => elicitationAnswer(req.params as { message?: unknown; requestedSchema?: unknown }, seen));
+    client.setRequestHandler('elicitation/create', async (req) =>
+      elicitationAnswer(req.params as { message?: unknown; requestedSchema?: unknown }, seen),
+    );
   }
   client.fallbackRequestHandler = async (req) => {
     seen.other.push(req.method);
@@ -116,7 +127,9 @@ export async function connectEraClient(kind: ClientKind, url: URL, declare = tru
       return () => changed;
     },
     async watchResource(uri) {
-      const updated = new Promise<string>((resolve) => client.setNotificationHandler('notifications/resources/updated', (n) => resolve(String(n.params.uri))));
+      const updated = new Promise<string>((resolve) =>
+        client.setNotificationHandler('notifications/resources/updated', (n) => resolve(String(n.params.uri))),
+      );
       if (isModernKind(kind)) subscriptions.push(await client.listen({ resourceSubscriptions: [uri] }));
       else await client.subscribeResource({ uri });
       return () => updated;

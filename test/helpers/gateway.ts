@@ -57,7 +57,12 @@ export async function rawPost(
 ): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TEST_KEY}`, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${TEST_KEY}`,
+      ...headers,
+    },
     body,
   });
   const text = await res.text();

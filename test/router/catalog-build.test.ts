@@ -23,7 +23,13 @@ describe('mergeListing: tools, prompts, templates', () => {
     {
       server: 'github',
       items: [
-        { name: 'search', description: 'gh search', inputSchema: { type: 'object' }, annotations: { readOnlyHint: true }, x_future: { nested: [1] } },
+        {
+          name: 'search',
+          description: 'gh search',
+          inputSchema: { type: 'object' },
+          annotations: { readOnlyHint: true },
+          x_future: { nested: [1] },
+        },
         { name: 'create_issue', description: 'old', inputSchema: { type: 'object' } },
       ],
       descriptions: { create_issue: 'File an issue on GitHub' },
@@ -55,17 +61,28 @@ describe('mergeListing: tools, prompts, templates', () => {
 
   it('omits what the table does not expose: filtered tools, servers out of scope, nameless items', () => {
     const server = { name: 'github', disallowedTools: ['github-create_issue'] };
-    const filtered = tools.map((l) => (l.server === 'github' ? { ...l, items: l.items.filter((t) => toolAllowed(t.name as string, server, '-')) } : l));
+    const filtered = tools.map((l) =>
+      l.server === 'github' ? { ...l, items: l.items.filter((t) => toolAllowed(t.name as string, server, '-')) } : l,
+    );
     const table = buildListingTable('tools', filtered, naming({ github: {} }), opts);
     const merged = mergeListing('tools', [...tools, { server: 'github', items: [{ description: 'no name' }] }], table);
-    assert.deepEqual(merged.map((t) => t.name), ['github-search']);
+    assert.deepEqual(
+      merged.map((t) => t.name),
+      ['github-search'],
+    );
   });
 
   it('keeps both sides of a never-mode collision out of shadowing: first kept, second reported', () => {
     const table = buildListingTable('tools', tools, naming({ github: { mode: 'never' }, jira: { mode: 'never' } }), opts);
     const merged = mergeListing('tools', tools, table);
-    assert.deepEqual(merged.map((t) => t.name), ['search', 'create_issue']);
-    assert.deepEqual(table.collisions.map((c) => c.servers), [['github', 'jira']]);
+    assert.deepEqual(
+      merged.map((t) => t.name),
+      ['search', 'create_issue'],
+    );
+    assert.deepEqual(
+      table.collisions.map((c) => c.servers),
+      [['github', 'jira']],
+    );
   });
 
   it('renames prompts and templates and keeps uriTemplate', () => {
@@ -73,7 +90,12 @@ describe('mergeListing: tools, prompts, templates', () => {
       { server: 'fs', items: [{ name: 'file', uriTemplate: 'file:///{path}', mimeType: 'text/plain' }] },
       { server: 'db', items: [{ name: 'file', uriTemplate: 'db://{table}' }] },
     ];
-    const table = buildListingTable('resourceTemplates', templates, naming({ fs: { mode: 'conditional' }, db: { mode: 'conditional' } }), opts);
+    const table = buildListingTable(
+      'resourceTemplates',
+      templates,
+      naming({ fs: { mode: 'conditional' }, db: { mode: 'conditional' } }),
+      opts,
+    );
     assert.deepEqual(mergeListing('resourceTemplates', templates, table), [
       { name: 'fs-file', uriTemplate: 'file:///{path}', mimeType: 'text/plain' },
       { name: 'db-file', uriTemplate: 'db://{table}' },
@@ -99,20 +121,30 @@ describe('mergeListing: tools, prompts, templates', () => {
 
 describe('resources', () => {
   const resources: ServerListing[] = [
-    { server: 'a', items: [{ uri: 'file:///README.md', name: 'readme', size: 10 }, { uri: 'file:///only-a', name: 'x' }] },
-    { server: 'b/c', items: [{ uri: 'file:///README.md', name: 'readme', annotations: { priority: 1 } }, { uri: 'mem://b', name: 'y' }] },
+    {
+      server: 'a',
+      items: [
+        { uri: 'file:///README.md', name: 'readme', size: 10 },
+        { uri: 'file:///only-a', name: 'x' },
+      ],
+    },
+    {
+      server: 'b/c',
+      items: [
+        { uri: 'file:///README.md', name: 'readme', annotations: { priority: 1 } },
+        { uri: 'mem://b', name: 'y' },
+      ],
+    },
     { server: 'empty', items: [] },
   ];
 
   it('keeps unique URIs verbatim and disambiguates a URI two servers claim', () => {
     const table = buildUriTable(resources);
     const merged = mergeListing('resources', resources, table);
-    assert.deepEqual(merged.map((r) => r.uri), [
-      'toolgate://a/file%3A%2F%2F%2FREADME.md',
-      'file:///only-a',
-      'toolgate://b%2Fc/file%3A%2F%2F%2FREADME.md',
-      'mem://b',
-    ]);
+    assert.deepEqual(
+      merged.map((r) => r.uri),
+      ['toolgate://a/file%3A%2F%2F%2FREADME.md', 'file:///only-a', 'toolgate://b%2Fc/file%3A%2F%2F%2FREADME.md', 'mem://b'],
+    );
     assert.deepEqual(merged[2], { uri: 'toolgate://b%2Fc/file%3A%2F%2F%2FREADME.md', name: 'readme', annotations: { priority: 1 } });
     assert.equal(merged[0].size, 10);
   });
@@ -151,7 +183,15 @@ describe('resources', () => {
   });
 
   it('lists a URI one server repeats once', () => {
-    const dup: ServerListing[] = [{ server: 'a', items: [{ uri: 'u://1', name: 'first' }, { uri: 'u://1', name: 'again' }] }];
+    const dup: ServerListing[] = [
+      {
+        server: 'a',
+        items: [
+          { uri: 'u://1', name: 'first' },
+          { uri: 'u://1', name: 'again' },
+        ],
+      },
+    ];
     assert.deepEqual(mergeListing('resources', dup, buildUriTable(dup)), [{ uri: 'u://1', name: 'first' }]);
   });
 });

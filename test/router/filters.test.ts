@@ -38,14 +38,20 @@ describe('toolAllowed', () => {
     assert.ok(!toolAllowed('search', server, '-'));
   });
 
-  it('does not match another server\'s prefix or a partial name', () => {
+  it("does not match another server's prefix or a partial name", () => {
     const server = { ...base, allowedTools: ['gitlab-search', 'sear'] };
     assert.ok(!toolAllowed('search', server, '-'));
   });
 });
 
 describe('applyToolOverrides', () => {
-  const tool = Object.freeze({ name: 'create_issue', description: 'Create an issue', inputSchema: { type: 'object' }, _meta: { x: 1 }, futureField: [1, 2] });
+  const tool = Object.freeze({
+    name: 'create_issue',
+    description: 'Create an issue',
+    inputSchema: { type: 'object' },
+    _meta: { x: 1 },
+    futureField: [1, 2],
+  });
 
   it('replaces name and description, keeps every other field, does not mutate', () => {
     const out = applyToolOverrides(tool, { create_issue: 'new_ticket' }, { create_issue: 'File a ticket' });

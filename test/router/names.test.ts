@@ -132,7 +132,10 @@ describe('buildNameTable', () => {
   const opts = { separator: '-', maxLength: 64 };
 
   it('always: prefixes every name, and colliding tool names stay apart', () => {
-    const t = buildNameTable([entry('github', 'search', 'always'), entry('gitlab', 'search', 'always'), entry('gitlab', 'merge', 'always')], opts);
+    const t = buildNameTable(
+      [entry('github', 'search', 'always'), entry('gitlab', 'search', 'always'), entry('gitlab', 'merge', 'always')],
+      opts,
+    );
     assert.deepEqual([...t.exposed.keys()], ['github-search', 'gitlab-search', 'gitlab-merge']);
     assert.deepEqual(t.exposed.get('gitlab-search'), { server: 'gitlab', name: 'search' });
     assert.deepEqual(t.collisions, []);
@@ -146,7 +149,12 @@ describe('buildNameTable', () => {
 
   it('conditional: prefixes only names several servers share', () => {
     const t = buildNameTable(
-      [entry('github', 'search', 'conditional'), entry('github', 'create_issue', 'conditional'), entry('jira', 'search', 'conditional'), entry('jira', 'transition', 'conditional')],
+      [
+        entry('github', 'search', 'conditional'),
+        entry('github', 'create_issue', 'conditional'),
+        entry('jira', 'search', 'conditional'),
+        entry('jira', 'transition', 'conditional'),
+      ],
       opts,
     );
     assert.deepEqual([...t.exposed.keys()].sort(), ['create_issue', 'github-search', 'jira-search', 'transition']);
@@ -159,14 +167,17 @@ describe('buildNameTable', () => {
     assertConsistent(t);
   });
 
-  it('conditional: a bare name equal to another server\'s prefixed name is prefixed', () => {
+  it("conditional: a bare name equal to another server's prefixed name is prefixed", () => {
     const t = buildNameTable([entry('x', 'y', 'always'), entry('b', 'x-y', 'conditional')], opts);
     assert.deepEqual(t.exposed.get('x-y'), { server: 'x', name: 'y' });
     assert.deepEqual(t.exposed.get('b-x-y'), { server: 'b', name: 'x-y' });
   });
 
   it('never: keeps the first server in input order and reports the collision with every server', () => {
-    const t = buildNameTable([entry('one', 'search', 'never'), entry('two', 'search', 'never'), entry('three', 'search', 'never'), entry('two', 'other', 'never')], opts);
+    const t = buildNameTable(
+      [entry('one', 'search', 'never'), entry('two', 'search', 'never'), entry('three', 'search', 'never'), entry('two', 'other', 'never')],
+      opts,
+    );
     assert.deepEqual(t.exposed.get('search'), { server: 'one', name: 'search' });
     assert.deepEqual(t.collisions, [
       {
@@ -220,10 +231,7 @@ describe('buildNameTable', () => {
   });
 
   it('does not merge a renamed tool with the tool whose name it took', () => {
-    const t = buildNameTable(
-      [{ server: 's', prefix: 's', name: 'a', display: 'b', mode: 'always' }, entry('s', 'b', 'always')],
-      opts,
-    );
+    const t = buildNameTable([{ server: 's', prefix: 's', name: 'a', display: 'b', mode: 'always' }, entry('s', 'b', 'always')], opts);
     assert.equal(t.exposed.size, 2);
     assertConsistent(t);
   });
@@ -244,7 +252,10 @@ describe('buildNameTable', () => {
         entries.push(entry(server, long, 'always'));
       }
       const t1 = buildNameTable(entries, o);
-      const t2 = buildNameTable(entries.map((e) => ({ ...e })), o);
+      const t2 = buildNameTable(
+        entries.map((e) => ({ ...e })),
+        o,
+      );
       assert.deepEqual([...t1.exposed], [...t2.exposed]);
       assert.equal(t1.exposed.size, entries.length);
       for (const name of t1.exposed.keys()) assert.ok(name.length <= maxLength);
@@ -268,7 +279,9 @@ describe('buildNameTable', () => {
         const uniquePairs = new Set(entries.map((e) => JSON.stringify([e.server, e.name]))).size;
         const dropped = t.collisions.reduce((n, c) => n + c.servers.length - 1, 0);
         assert.equal(t.exposed.size + dropped, uniquePairs, 'a name was lost without being reported');
-        for (const c of t.collisions) for (const target of c.targets) assert.ok(entries.some((e) => e.server === target.server && e.name === target.name && e.mode === 'never'));
+        for (const c of t.collisions)
+          for (const target of c.targets)
+            assert.ok(entries.some((e) => e.server === target.server && e.name === target.name && e.mode === 'never'));
       }
     }
   });

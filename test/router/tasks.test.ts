@@ -51,7 +51,9 @@ describe('task handles', () => {
       method: 'elicitation/create',
       params: { message: 'm', _meta: { 'io.modelcontextprotocol/related-task': { taskId: 't' } } },
     });
-    assert.deepEqual((e.params!._meta as Record<string, unknown>)['io.modelcontextprotocol/related-task'], { taskId: handles.wrap('k', 's', 't') });
+    assert.deepEqual((e.params!._meta as Record<string, unknown>)['io.modelcontextprotocol/related-task'], {
+      taskId: handles.wrap('k', 's', 't'),
+    });
     // A server polling a task the client runs uses the client's own id: untouched.
     const poll = m.message('s', { jsonrpc: '2.0', id: 2, method: 'tasks/get', params: { taskId: 'client-task' } });
     assert.equal(poll.params!.taskId, 'client-task');

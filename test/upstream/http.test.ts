@@ -61,7 +61,11 @@ describe('StreamableHttpTransport on the wire (header recorder)', () => {
     await rpc.handshake();
     const sid = transport.session;
     assert.ok(sid);
-    const echoed = await rpc.request('tools/call', { name: 'echo', arguments: { message: 'hi' } }, { headers: { Authorization: 'Bearer per-request' } });
+    const echoed = await rpc.request(
+      'tools/call',
+      { name: 'echo', arguments: { message: 'hi' } },
+      { headers: { Authorization: 'Bearer per-request' } },
+    );
     assert.deepEqual(JSON.parse(firstText(echoed)), { message: 'hi' });
 
     transport.openEventStream();
@@ -95,8 +99,14 @@ describe('StreamableHttpTransport on the wire (header recorder)', () => {
 
     // Signers see the exact bytes that went out.
     const signedPosts = creds.seen.filter((r) => r.method === 'POST');
-    assert.deepEqual(signedPosts.map((r) => r.body), recorder.requests.filter((r) => r.method === 'POST').map((r) => r.body));
-    assert.deepEqual(creds.seen.map((r) => r.method), ['POST', 'POST', 'POST', 'GET', 'DELETE']);
+    assert.deepEqual(
+      signedPosts.map((r) => r.body),
+      recorder.requests.filter((r) => r.method === 'POST').map((r) => r.body),
+    );
+    assert.deepEqual(
+      creds.seen.map((r) => r.method),
+      ['POST', 'POST', 'POST', 'GET', 'DELETE'],
+    );
   });
 
   test('the GET stream reconnects after a drop, with last-event-id', async () => {
@@ -193,7 +203,10 @@ describe('StreamableHttpTransport resumption', () => {
   after(() => recorder.stop());
 
   test('a response stream that ends before the answer is resumed with GET + Last-Event-ID', async () => {
-    const transport = http(recorder.url, bearer(() => SECRET));
+    const transport = http(
+      recorder.url,
+      bearer(() => SECRET),
+    );
     const rpc = new TinyRpc(transport);
     await rpc.start();
     await rpc.handshake();
@@ -236,7 +249,10 @@ describe('StreamableHttpTransport 401 handling', () => {
     await rpc.handshake();
     assert.equal(refreshes, 1);
     const posts = recorder.requests.filter((r) => r.method === 'POST');
-    assert.deepEqual(posts.map((r) => r.headers.authorization), ['Bearer stale', 'Bearer fresh', 'Bearer fresh']);
+    assert.deepEqual(
+      posts.map((r) => r.headers.authorization),
+      ['Bearer stale', 'Bearer fresh', 'Bearer fresh'],
+    );
     assert.equal(posts[0].body, posts[1].body);
     await transport.close();
   });
@@ -269,7 +285,11 @@ describe('StreamableHttpTransport 401 handling', () => {
 
 test('a dead port is unreachable, naming the server and the cause but no secret', async () => {
   const port = await freePort();
-  const transport = http(`http://127.0.0.1:${port}/mcp`, bearer(() => SECRET), 'github');
+  const transport = http(
+    `http://127.0.0.1:${port}/mcp`,
+    bearer(() => SECRET),
+    'github',
+  );
   await assert.rejects(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }), (err: unknown) => {
     assert.ok(err instanceof UpstreamError);
     assert.equal(err.failure, 'unreachable');
@@ -281,7 +301,10 @@ test('a dead port is unreachable, naming the server and the cause but no secret'
 });
 
 test('an answer that is not JSON is a protocol failure', async () => {
-  const bodies: Record<string, [string, string]> = { '/html': ['text/html', '<html>hi</html>'], '/broken': ['application/json', '{"jsonrpc":'] };
+  const bodies: Record<string, [string, string]> = {
+    '/html': ['text/html', '<html>hi</html>'],
+    '/broken': ['application/json', '{"jsonrpc":'],
+  };
   const server = createServer((req, res) => {
     const [type, body] = bodies[req.url ?? ''] ?? ['text/plain', ''];
     req.resume();
@@ -291,7 +314,10 @@ test('an answer that is not JSON is a protocol failure', async () => {
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    for (const [path, why] of [['/html', /content-type "text\/html"/], ['/broken', /invalid JSON/]] as const) {
+    for (const [path, why] of [
+      ['/html', /content-type "text\/html"/],
+      ['/broken', /invalid JSON/],
+    ] as const) {
       const transport = http(base + path);
       await assert.rejects(transport.send({ jsonrpc: '2.0', id: 1, method: 'ping' }), (err: unknown) => {
         assert.ok(err instanceof UpstreamError);

@@ -51,7 +51,11 @@ describe('SseTransport on the wire (header recorder)', () => {
     const rpc = new TinyRpc(transport);
     await rpc.start();
     await rpc.handshake();
-    const echoed = await rpc.request('tools/call', { name: 'echo', arguments: { message: 'hi' } }, { headers: { 'X-Api-Key': 'override' } });
+    const echoed = await rpc.request(
+      'tools/call',
+      { name: 'echo', arguments: { message: 'hi' } },
+      { headers: { 'X-Api-Key': 'override' } },
+    );
     assert.deepEqual(JSON.parse(firstText(echoed)), { message: 'hi' });
     await transport.close();
 
@@ -62,7 +66,10 @@ describe('SseTransport on the wire (header recorder)', () => {
     assert.equal(get.headers['x-api-key'], SECRET);
     assert.equal(posts.length, 3);
     for (const p of posts) assert.match(p.path, /^\/message\?sessionId=/);
-    assert.deepEqual(posts.map((p) => p.headers['x-api-key']), [SECRET, SECRET, 'override']);
+    assert.deepEqual(
+      posts.map((p) => p.headers['x-api-key']),
+      [SECRET, SECRET, 'override'],
+    );
     assert.deepEqual(bodies, [undefined, ...posts.map((p) => p.body)]);
     assert.equal(posts[1].headers['mcp-protocol-version'], '2025-11-25');
   });

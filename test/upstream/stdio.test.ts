@@ -34,7 +34,10 @@ test('initialize, tools/list, tools/call echo over stdio; stderr goes to the log
   await exerciseEverything(transport);
   await transport.close();
   await transport.close();
-  assert.ok(log.lines.some((l) => l.level === 'info' && (l.obj as { stream?: string }).stream === 'stderr'), 'stderr lines were logged');
+  assert.ok(
+    log.lines.some((l) => l.level === 'info' && (l.obj as { stream?: string }).stream === 'stderr'),
+    'stderr lines were logged',
+  );
 });
 
 test('the child sees only the configured env plus PATH and HOME', async () => {
@@ -65,8 +68,8 @@ test('a killed child closes the transport with an error naming the server', asyn
 
 test('a child that exits reports its exit code; partial and non-JSON lines are handled', async () => {
   const script = [
-    "process.stdout.write('not json\\n\\n{\"jsonrpc\":\"2.0\",');",
-    "setTimeout(() => { process.stdout.write('\"method\":\"notifications/hello\"}\\n'); process.exit(3); }, 50);",
+    'process.stdout.write(\'not json\\n\\n{"jsonrpc":"2.0",\');',
+    'setTimeout(() => { process.stdout.write(\'"method":"notifications/hello"}\\n\'); process.exit(3); }, 50);',
   ].join('\n');
   const log = memoryLog();
   const transport = stdio({}, log, { command: process.execPath, args: ['-e', script] });

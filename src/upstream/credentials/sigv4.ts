@@ -145,7 +145,10 @@ class SigV4Credentials implements Credentials {
       if (err instanceof UpstreamError) throw err;
       const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode;
-      throw this.fail(`STS AssumeRole of ${roleArn} failed: ${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`, status === undefined || status >= 500);
+      throw this.fail(
+        `STS AssumeRole of ${roleArn} failed: ${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`,
+        status === undefined || status >= 500,
+      );
     }
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw this.fail(`STS AssumeRole of ${roleArn} returned no credentials`);
@@ -160,7 +163,10 @@ class SigV4Credentials implements Credentials {
   /** STS accepts [\w+=,.@-]{2,64}; server names may hold other characters. */
   private sessionName(): string {
     const name = this.auth.sessionName ?? `toolgate-${this.opts.serverName}`;
-    return name.replace(/[^\w+=,.@-]/g, '_').slice(0, 64).padEnd(2, '_');
+    return name
+      .replace(/[^\w+=,.@-]/g, '_')
+      .slice(0, 64)
+      .padEnd(2, '_');
   }
 
   private baseCredentials(): AwsCredentials {
@@ -178,7 +184,11 @@ class SigV4Credentials implements Credentials {
       return { accessKeyId: auth.accessKeyId, secretAccessKey: auth.secretAccessKey, sessionToken: auth.sessionToken };
     }
     if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+      return {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        sessionToken: env.AWS_SESSION_TOKEN || undefined,
+      };
     }
     const file = this.credentialsFile();
     const profileName = env.AWS_PROFILE || 'default';
@@ -213,6 +223,9 @@ class SigV4Credentials implements Credentials {
   private fail(detail: string, unreachable = false): UpstreamError {
     const secrets = [this.auth.secretAccessKey, this.auth.sessionToken, this.base?.secretAccessKey, this.base?.sessionToken];
     const clean = secrets.reduce<string>((text, s) => (s ? text.split(s).join('[redacted]') : text), detail);
-    return new UpstreamError(unreachable ? 'unreachable' : 'unauthorized', `AWS SigV4 credentials for server '${this.opts.serverName}': ${clean}`);
+    return new UpstreamError(
+      unreachable ? 'unreachable' : 'unauthorized',
+      `AWS SigV4 credentials for server '${this.opts.serverName}': ${clean}`,
+    );
   }
 }
