@@ -1,11 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { CallerAccess } from './access.js';
 
 /** Who is asking. For now the master key is the only identity; virtual keys come with the store. */
 export interface Caller {
   /** Stable, non-secret id of the key (a hash prefix), used to bind sessions and in logs. */
   keyId: string;
   isMaster: boolean;
+  /** What the caller may use; undefined means unrestricted (the master key). */
+  access?: CallerAccess;
 }
 
 function digest(value: string): Buffer {
