@@ -99,6 +99,15 @@ http {
   return { proc, base };
 }
 
+/** bench/node-proxy.ts: node:http in, an undici keep-alive pool out, bodies unparsed — the floor for a gateway in Node. */
+export async function startNodeProxy(upstreamUrl: string): Promise<Proxy> {
+  const proc = startProcess('node-proxy', process.execPath, [...TSX, join(ROOT, 'bench', 'node-proxy.ts'), new URL(upstreamUrl).origin], {
+    cwd: ROOT,
+  });
+  const [m] = await waitForLines(proc, /^listening (\S+)$/, 1, 20_000);
+  return { proc, base: m![1]! };
+}
+
 export function toolgateAvailable(): boolean {
   return existsSync(TOOLGATE_SOURCE);
 }

@@ -17,6 +17,38 @@ function added(path: PathRow | undefined, floor: PathRow | undefined, k: 'p50' |
   return path?.latency && floor?.latency ? path.latency[k] - floor.latency[k] : undefined;
 }
 
+/**
+ * Issue 10's targets against the naive Node proxy: what Toolgate costs beyond what Node's HTTP stack
+ * costs any gateway written in Node.
+ */
+function nodeFloorTargets(r: Results, throughputC: number): Target[] {
+  const direct1 = row(r.http, 'direct', 1);
+  const floor1 = added(row(r.http, 'node-proxy', 1), direct1, 'p50');
+  const floorThr = row(r.http, 'node-proxy', throughputC)?.callsPerSec;
+  const t: Target[] = [];
+  for (const [id, label] of [
+    ['toolgate-server', '/mcp/echo'],
+    ['toolgate-aggregate', '/mcp aggregate'],
+  ] as const) {
+    const mine = added(row(r.http, id, 1), direct1, 'p50');
+    const over = mine !== undefined && floor1 !== undefined ? mine - floor1 : undefined;
+    t.push({
+      measure: `${label}: added p50 over the Node floor's, c=1`,
+      goal: '≤ +0.1 ms',
+      value: over === undefined ? '–' : `${signed(over)} ms (floor ${signed(floor1)} ms)`,
+      verdict: verdict(over, (v) => v <= 0.1),
+    });
+    const thr = row(r.http, id, throughputC)?.callsPerSec;
+    t.push({
+      measure: `${label}: throughput vs the Node floor, c=${throughputC}`,
+      goal: '≥ 0.8x',
+      value: ratio(thr, floorThr),
+      verdict: verdict(thr !== undefined && floorThr ? thr / floorThr : undefined, (v) => v >= 0.8),
+    });
+  }
+  return t;
+}
+
 function verdict(value: number | undefined, ok: (v: number) => boolean): Target['verdict'] {
   return value === undefined || Number.isNaN(value) ? 'n/a' : ok(value) ? 'MET' : 'MISSED';
 }
@@ -56,6 +88,7 @@ export function targets(r: Results, throughputC: number): Target[] {
       verdict: verdict(thrV, (v) => v >= 0.7),
     });
   }
+  t.push(...nodeFloorTargets(r, throughputC));
   const tgStdio = row(r.stdio, 'toolgate-stdio', throughputC)?.callsPerSec;
   const peers = ['mcp-proxy', 'supergateway']
     .map((id) => row(r.stdio, id, throughputC)?.callsPerSec)
@@ -140,7 +173,7 @@ export function renderMarkdown(r: Results, findings: string): string {
     '',
   );
 
-  L.push('## Targets (issue 6)', '', '| measure | target | measured | verdict |', '|---|---|---|---|');
+  L.push('## Targets (issues 6 and 10)', '', '| measure | target | measured | verdict |', '|---|---|---|---|');
   for (const t of r.targets) L.push(`| ${t.measure} | ${t.goal} | ${t.value} | **${t.verdict}** |`);
   L.push('');
 

@@ -16,6 +16,7 @@ import {
   STDIO_ECHO_ARGV,
   buildToolgate,
   nginxAvailable,
+  startNodeProxy,
   startEchoFleet,
   startMcpProxy,
   startNginx,
@@ -72,12 +73,13 @@ async function attempt<T>(what: string, start: () => Promise<T>): Promise<{ ok?:
 }
 
 async function measureHttp(): Promise<PathRow[]> {
-  log('tools/call over HTTP: direct, nginx, Toolgate /mcp/echo, Toolgate /mcp');
+  log('tools/call over HTTP: direct, nginx, Node floor, Toolgate /mcp/echo, Toolgate /mcp');
   const fleet = await startEchoFleet(3, 1);
   const [u1, u2, u3] = fleet.urls as [string, string, string];
   const nginx = nginxAvailable()
     ? await attempt('nginx', () => startNginx(u1))
     : { note: `${NGINX} not found; install it with: ${NGINX_INSTALL}` };
+  const nodeProxy = await attempt('node-proxy', () => startNodeProxy(u1));
   const tg = toolgateAvailable()
     ? await attempt('toolgate', () => startToolgate('http', { echo: { url: u1 }, echo2: { url: u2 }, echo3: { url: u3 } }))
     : { note: NOT_YET };
@@ -89,6 +91,14 @@ async function measureHttp(): Promise<PathRow[]> {
       kind: 'floor',
       url: nginx.ok && `${nginx.ok.base}/mcp`,
       note: nginx.note,
+      tool: 'echo',
+    },
+    {
+      id: 'node-proxy',
+      label: 'Node floor (node:http + undici pool, unparsed)',
+      kind: 'floor',
+      url: nodeProxy.ok && `${nodeProxy.ok.base}/mcp`,
+      note: nodeProxy.note,
       tool: 'echo',
     },
     {
@@ -112,7 +122,7 @@ async function measureHttp(): Promise<PathRow[]> {
   ];
   const rows: PathRow[] = [];
   for (const c of PLAN.concurrencies) rows.push(...(await comparePaths(paths, budget(c, PLAN.httpMs), log)));
-  for (const p of [tg.ok, nginx.ok, fleet] as Array<Proxy | undefined>) if (p) await stopProcess(p.proc);
+  for (const p of [tg.ok, nginx.ok, nodeProxy.ok, fleet] as Array<Proxy | undefined>) if (p) await stopProcess(p.proc);
   return rows;
 }
 
