@@ -144,7 +144,8 @@ export class AggregateCatalog {
     const { settings, policy } = this.deps;
     const perServer: ServerListing[] = [];
     const naming = new Map<string, ServerNaming>();
-    const outcomes: View['outcomes'] = {};
+    // Keyed by server name, and `__proto__` is a valid one: no prototype to assign it to.
+    const outcomes: View['outcomes'] = Object.create(null) as View['outcomes'];
     const byServer = new Map<string, Listing>();
     const raw = new Map<string, Listing>();
     servers.forEach((name, i) => {

@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '../caller/keys.js';
 import type { PolicyStage } from '../policy/stage.js';
-import type { ServerSource } from '../registry/registry.js';
+import { removedServer, type ServerSource } from '../registry/registry.js';
 import type { RouteScope } from './route.js';
+
+/** Removed server names remembered for their sessions' error message. */
+const MAX_REMOVED = 1000;
 
 export type ScopeResult = { ok: true; scope: RouteScope } | { ok: false; status: number; message: string };
 
@@ -16,13 +19,20 @@ export type ScopeResult = { ok: true; scope: RouteScope } | { ok: false; status:
  */
 export class ScopeResolver {
   private groups = new Map<string, string[]>();
+  /** Servers removed at runtime (most recent last): their open sessions are told so, not "unknown". */
+  private readonly removed = new Set<string>();
 
   constructor(
     private readonly servers: ServerSource,
     private readonly policy: PolicyStage,
   ) {
     this.index();
-    servers.subscribe(() => this.index());
+    servers.subscribe((e) => {
+      this.removed.delete(e.name);
+      if (e.type === 'removed') this.removed.add(e.name);
+      if (this.removed.size > MAX_REMOVED) this.removed.delete(this.removed.values().next().value!);
+      this.index();
+    });
   }
 
   /** Every server name, for the caller given, in definition order. */
@@ -52,6 +62,8 @@ export class ScopeResolver {
       if (!members?.length) unknown.push(n);
       else for (const m of members) picked.add(m);
     }
+    const gone = unknown.find((n) => this.removed.has(n) && this.policy.serverVisible(caller, n));
+    if (gone !== undefined) return { ok: false, status: 404, message: removedServer(gone, mine).message };
     if (unknown.length > 0) {
       return {
         ok: false,
