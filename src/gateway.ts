@@ -1,21 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
-import { randomBytes } from 'node:crypto';
 import { ExchangeStore } from './edge/mrtr.js';
-import { StateTokens } from './mcp/state-token.js';
 import { SessionStore } from './edge/session-store.js';
 import { upstreamHeadersResolver } from './edge/upstream-headers.js';
-import { TaskHandles } from './router/tasks.js';
+import { TokenKeys } from './mcp/sealed.js';
+import { StateTokens } from './mcp/state-token.js';
+import { PolicyStage } from './policy/stage.js';
+import { ServerRegistry } from './registry/registry.js';
+import { createAggregateFactory } from './router/aggregate.js';
+import { createCursorCodec } from './router/cursor.js';
 import { GatewayRouter } from './router/gateway-router.js';
 import { ScopeResolver } from './router/scope.js';
+import { TaskHandles } from './router/tasks.js';
 import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
-import { createAggregateFactory } from './router/aggregate.js';
 
 import { TOOLGATE_VERSION } from './version.js';
 export { TOOLGATE_VERSION };
@@ -23,21 +27,34 @@ export { TOOLGATE_VERSION };
 export interface Gateway {
   server: Server;
   url: string;
-  upstreams: Map<string, Upstream>;
+  /** The servers this gateway fronts: add, change and remove them at runtime here. */
+  registry: ServerRegistry;
+  /** The same registry, under its former name (reads: `get`, `values`). */
+  upstreams: ServerRegistry;
   close(): Promise<void>;
 }
 
-/** Wires config → upstreams → router → edge and starts listening. */
-export async function startGateway(config: GatewayConfig, opts: { host?: string; port?: number; log: Logger }): Promise<Gateway> {
+/** Wires config → registry → policy → router → edge and starts listening. */
+export interface StartOptions {
+  host?: string;
+  port?: number;
+  log: Logger;
+  /** Who is asking, from a request's headers; default: the configured master key only. */
+  callers?: Pick<KeyResolver, 'resolve'>;
+}
+
+export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
   const transports = transportFactory();
-  const upstreams = new Map<string, Upstream>();
-  const stateSecret = config.settings.stateSecret ?? randomBytes(32);
-  const stateTokens = new StateTokens(stateSecret, 'tg2');
-  for (const s of config.servers) {
-    upstreams.set(
-      s.name,
+  // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
+  // its key from it. Without a configured secret it is one per process, which is right for a single
+  // replica; replicas behind one load balancer must share `state_secret`.
+  if (!config.settings.stateSecret) log.debug('no state_secret configured: tokens verify on this process only');
+  const keys = new TokenKeys(config.settings.stateSecret ?? randomBytes(32));
+  const stateTokens = new StateTokens(keys, 'tg2');
+  const registry = new ServerRegistry(
+    (s) =>
       new Upstream(s, {
         log,
         credentials: credentialsFor(s, { log }),
@@ -45,25 +62,32 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
         clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
         stateTokens,
       }),
-    );
-  }
+  );
+  for (const s of config.servers) registry.add(s);
+  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
   const sessions = new SessionStore(config.settings.sessionTtlMs);
-  // requestState must verify on every replica: the configured secret, else one per process.
-  const exchanges = new ExchangeStore(stateSecret, config.settings.requestStateTtlMs, config.settings.replicaUrl);
-  // Task ids handed to clients are bound to their key with the same secret, on every replica.
-  const tasks = new TaskHandles(stateSecret);
-  const router = new GatewayRouter(upstreams, createAggregateFactory(upstreams, config, log, tasks), { ...config.settings, tasks });
+  const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
+  const tasks = new TaskHandles(keys);
+  const aggregate = createAggregateFactory({
+    servers: registry,
+    policy,
+    settings: config.settings,
+    log,
+    tasks,
+    cursors: createCursorCodec(keys),
+  });
+  const router = new GatewayRouter({ servers: registry, policy, tasks }, aggregate);
   let ready = false;
   const server = createEdgeServer({
     log,
-    keys: new KeyResolver(config.masterKey),
-    scopes: new ScopeResolver(config.servers),
-    upstreams,
+    keys: opts.callers ?? new KeyResolver(config.masterKey),
+    scopes: new ScopeResolver(registry, policy),
+    upstreams: registry,
     sessions,
     router,
     maxBodyBytes: config.settings.maxBodyBytes,
     exchanges,
-    upstreamHeaders: upstreamHeadersResolver(config.servers),
+    upstreamHeaders: upstreamHeadersResolver(registry),
     allowedOrigins: config.settings.allowedOrigins,
     loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
     ready: () => ready,
@@ -75,15 +99,18 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
   const port = (server.address() as AddressInfo).port;
   // Warm every upstream's default session in the background: readiness reports each one's state,
   // and the first client does not pay for a cold start. A failure here is not fatal.
-  Promise.allSettled(
-    [...upstreams.values()].map((u) =>
-      u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start')),
-    ),
-  ).then(() => (ready = true));
+  const warm = (u: Upstream) =>
+    u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start'));
+  Promise.allSettled([...registry.values()].map(warm)).then(() => (ready = true));
+  // Servers defined later are warmed the same way (readiness shows them as they come up).
+  registry.subscribe((e) => {
+    if (e.type !== 'removed') void warm(e.upstream);
+  });
   return {
     server,
     url: `http://${host}:${port}`,
-    upstreams,
+    registry,
+    upstreams: registry,
     async close() {
       await sessions.closeAll();
       exchanges.closeAll();
@@ -91,7 +118,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
         server.close(() => r());
         server.closeAllConnections();
       });
-      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      await registry.close();
       await transports.close();
     },
   };

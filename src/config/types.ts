@@ -49,6 +49,8 @@ export interface ServerConfig {
   accessGroups: string[];
   allowedTools?: string[];
   disallowedTools?: string[];
+  /** LiteLLM's `allowed_params`: per tool (bare or prefixed name), the argument names a call may carry. */
+  allowedParams?: Record<string, string[]>;
   /** Client header names copied to this upstream. */
   extraHeaders: string[];
   /** Headers always sent to this upstream (values resolved). */

@@ -10,7 +10,7 @@ import {
   type JsonRpcResponse,
 } from '../mcp/jsonrpc.js';
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
-import type { RouteScope } from '../router/route.js';
+import { scopeKey, type RouteScope } from '../router/route.js';
 import { profileFromInitialize, UNKNOWN_CLIENT } from '../upstream/lease.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
 import { sendRpcError } from './http-util.js';
@@ -41,7 +41,7 @@ const states = new WeakMap<DownstreamSession, LegacyState>();
  * request naming one (or the reverse) finds nothing.
  */
 function legacyScopeKey(scope: RouteScope): string {
-  return `sse:${scope.aggregate ? 'agg' : 'one'}:${scope.servers.join(',')}`;
+  return 'sse:' + scopeKey(scope);
 }
 
 /** GET `.../sse`: open the stream, create the session and announce where to POST. */

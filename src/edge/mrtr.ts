@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { INPUT_CAPABILITY as CAPABILITY } from '../mcp/input-requests.js';
+import type { TokenKeys } from '../mcp/sealed.js';
 import { StateTokens } from '../mcp/state-token.js';
 import type { ClientSink } from '../upstream/lease.js';
 
@@ -135,13 +136,13 @@ export class ExchangeStore {
   readonly tokens: StateTokens;
 
   constructor(
-    secret: Buffer | string,
+    keys: TokenKeys,
     /** Lifetime of each requestState and of the wait for the retry it allows (`request_state_ttl_seconds`). */
     private readonly ttlMs = INPUT_TTL_MS,
     /** This replica's address (`replica_url`): put in the state so another replica can forward the retry here. */
     private readonly replicaUrl?: string,
   ) {
-    this.tokens = new StateTokens(secret, 'tg1');
+    this.tokens = new StateTokens(keys, 'tg1');
   }
 
   suspend(exchange: Exchange, call: Promise<Result>, close: () => void, state: BridgeState): string {
@@ -151,14 +152,15 @@ export class ExchangeStore {
       exchange.abandon();
       call.catch(() => {}).finally(close);
     }, this.ttlMs);
-    const signed: BridgeState = this.replicaUrl ? { ...state, r: this.replicaUrl } : state;
-    return this.tokens.sign(signed as unknown as Result, this.ttlMs);
+    const { x, k, m, n } = state;
+    // Bound to the caller's key, the method and the name: a retry with anything else opens nothing.
+    return this.tokens.seal(this.replicaUrl ? { x, r: this.replicaUrl } : { x }, { ttlMs: this.ttlMs, bind: { k, m, n } });
   }
 
   /** The suspended exchange a retry resumes, after checking its requestState; throws -32602 otherwise. */
   resume(requestState: string, expect: Omit<BridgeState, 'x'>): Suspended {
-    const state = this.tokens.verify(requestState) as BridgeState | undefined;
-    if (!state || state.k !== expect.k || state.m !== expect.m || state.n !== expect.n) {
+    const state = this.tokens.open(requestState, { k: expect.k, m: expect.m, n: expect.n }) as BridgeState | undefined;
+    if (!state) {
       throw new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState');
     }
     const s = this.waiting.get(state.x);

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { KeyResolver } from '../caller/keys.js';
 import { ErrorCode } from '../mcp/jsonrpc.js';
+import type { ServerRegistry } from '../registry/registry.js';
 import type { ScopeResolver } from '../router/scope.js';
-import type { Upstream } from '../upstream/upstream.js';
 import { sendJson, sendRpcError } from './http-util.js';
 import { originAllowed } from './origin.js';
 import type { RequestLog } from './request-log.js';
@@ -13,9 +13,11 @@ import { handleDelete, handleGet, handlePost, type StreamableDeps } from './stre
 
 export interface EdgeDeps extends StreamableDeps {
   log: Logger;
-  keys: KeyResolver;
+  /** Who is asking: the master key today; the identity snapshot's resolver when it lands. */
+  keys: Pick<KeyResolver, 'resolve'>;
   scopes: ScopeResolver;
-  upstreams: Map<string, Upstream>;
+  /** The server registry: readiness reports the servers it has now. */
+  upstreams: ServerRegistry;
   allowedOrigins: string[];
   loopbackOnly: boolean;
   /** True once the first probe of every upstream has settled. */
@@ -116,7 +118,7 @@ async function handle(
       },
     );
   }
-  const resolved = deps.scopes.resolve(selector, req.headers, query);
+  const resolved = deps.scopes.resolve(caller, selector, req.headers, query);
   if (!resolved.ok) return sendRpcError(res, resolved.status, ErrorCode.InvalidRequest, resolved.message);
   const scope = resolved.scope;
   log.server = scope.servers.join(',');

@@ -16,7 +16,7 @@ import {
   negotiateVersion,
   versionAllowsBatch,
 } from '../mcp/versions.js';
-import type { RouteScope, Router } from '../router/route.js';
+import { scopeKey, type RouteScope, type Router } from '../router/route.js';
 import { envelopeVersion } from '../mcp/modern.js';
 import { profileFromInitialize } from '../upstream/lease.js';
 import { DownstreamSession, toErrorResponse } from './downstream.js';
@@ -49,10 +49,6 @@ export interface Inbound {
 function accepts(req: IncomingMessage, type: string): boolean {
   const accept = req.headers.accept;
   return accept === undefined || accept.includes(type) || accept.includes('*/*');
-}
-
-function scopeKey(scope: RouteScope): string {
-  return (scope.aggregate ? 'agg:' : 'one:') + scope.servers.join(',');
 }
 
 /** POST: one JSON-RPC message (or a batch, for 2025-03-26 sessions) per request. */

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ServerConfig } from '../config/types.js';
+import type { ServerSource } from '../registry/registry.js';
 import { extraHeadersFor, perRequestHeaders } from '../upstream/credentials/per-request.js';
 
 type HeadersFor = (server: string) => Record<string, string> | undefined;
@@ -10,9 +10,14 @@ const NONE: HeadersFor = () => undefined;
  * and each server's `extra_headers`. Most requests carry neither, so that case costs one scan of the
  * header names and nothing more.
  */
-export function upstreamHeadersResolver(servers: ServerConfig[]): (incoming: IncomingHttpHeaders) => HeadersFor {
-  const withExtra = servers.filter((s) => s.extraHeaders.length > 0);
-  const names = servers.map((s) => ({ name: s.name, alias: s.alias }));
+export function upstreamHeadersResolver(servers: ServerSource): (incoming: IncomingHttpHeaders) => HeadersFor {
+  // Rebuilt when the registry changes, so a server defined at runtime gets its headers too.
+  let withExtra = servers.configs().filter((s) => s.extraHeaders.length > 0);
+  let names = servers.configs().map((s) => ({ name: s.name, alias: s.alias }));
+  servers.subscribe(() => {
+    withExtra = servers.configs().filter((s) => s.extraHeaders.length > 0);
+    names = servers.configs().map((s) => ({ name: s.name, alias: s.alias }));
+  });
   return (incoming) => {
     let perServer: Map<string, Record<string, string>> | undefined;
     let params: Record<string, string> | undefined;

@@ -1,48 +1,40 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Sealer, type KeySource } from './sealed.js';
 
 /**
- * Signed, expiring tokens for state that round-trips through a client (MRTR requestState).
- * HMAC-SHA256 over the base64url JSON payload; readable by the client, unforgeable without the key.
- * Every replica configured with the same secret accepts the others' tokens.
+ * Signed, expiring tokens for state that round-trips through a client (MRTR requestState), in the
+ * sealed-token codec's dotted framing: `{prefix}.{base64url JSON}.{mac}`, readable by the client,
+ * unforgeable without the key. `tg1` is state Toolgate mints for its bridge, `tg2` wraps a 2026
+ * upstream's own state; each prefix is a purpose of its own.
  */
 export class StateTokens {
-  private readonly key: Buffer;
+  private readonly sealer: Sealer;
 
-  constructor(
-    secret: Buffer | string,
-    private readonly prefix: string,
-  ) {
-    // Domain-separated from other uses of the same secret (cursors).
-    this.key = createHmac('sha256', secret)
-      .update('toolgate:' + prefix)
-      .digest();
+  constructor(keys: KeySource, prefix: string) {
+    this.sealer = new Sealer(keys, 'state/' + prefix, { framing: 'dotted', prefix });
   }
 
+  /** A token for `payload` bound to `bind` (checked again by `open`), expiring after `ttlMs`. */
+  seal(payload: Record<string, unknown>, opts: { ttlMs: number; bind?: Readonly<Record<string, string>> }): string {
+    return this.sealer.seal(payload, opts);
+  }
+
+  /** The payload, or undefined when the token is not ours, was altered, has expired, or is bound to something else. */
+  open(token: string, bind?: Readonly<Record<string, string>>): Record<string, unknown> | undefined {
+    const r = this.sealer.open(token, bind);
+    return r.ok ? r.payload : undefined;
+  }
+
+  /** `seal` with the binding carried in the payload (kept for callers that check it themselves). */
   sign(payload: Record<string, unknown>, ttlMs: number): string {
-    const body = Buffer.from(JSON.stringify({ ...payload, exp: Date.now() + ttlMs })).toString('base64url');
-    return `${this.prefix}.${body}.${this.mac(body)}`;
+    return this.seal(payload, { ttlMs });
   }
 
-  /** The payload, or undefined when the token is not ours, was altered, or has expired. */
+  /** `open` without a binding: the caller checks the payload's claims. */
   verify(token: string): Record<string, unknown> | undefined {
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== this.prefix) return undefined;
-    const expected = Buffer.from(this.mac(parts[1]!));
-    const given = Buffer.from(parts[2]!);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    try {
-      const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-      return typeof payload.exp === 'number' && payload.exp > Date.now() ? payload : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.open(token);
   }
 
   isOurs(token: string): boolean {
-    return token.startsWith(this.prefix + '.');
-  }
-
-  private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
+    return this.sealer.isOurs(token);
   }
 }

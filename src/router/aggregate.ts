@@ -1,32 +1,19 @@
-import type { Logger } from 'pino';
-import type { GatewayConfig, ServerConfig } from '../config/types.js';
+import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification } from '../mcp/jsonrpc.js';
+import type { TargetKind } from '../policy/target.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import { profileKey } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';
-import { CatalogStore, type Listing } from './catalog.js';
-import {
-  buildListingTable,
-  buildUriTable,
-  mergeListing,
-  resolveUri,
-  type ListingKind,
-  type NamedKind,
-  type ServerListing,
-  type ServerNaming,
-  type UriTable,
-  type UriTarget,
-} from './catalog-build.js';
-import { createCursorCodec, fingerprint, type CursorCodec } from './cursor.js';
-import { MIN_EXPOSED_NAME_LENGTH, type NameTable, type NameTarget } from './names.js';
+import { accessKey, AggregateCatalog, pageOf, type AggregateDeps } from './aggregate-catalog.js';
+import { aggregateInitialize } from './aggregate-init.js';
+import { resolveName, resolveResource, templateServer, type Resolving } from './aggregate-resolve.js';
+import { buildUriTable, type ListingKind, type NamedKind } from './catalog-build.js';
+import { fingerprint } from './cursor.js';
 import { hasProgressToken } from './passthrough.js';
-import { freezeForJson } from '../mcp/frozen-json.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
-import { randomBytes } from 'node:crypto';
-import { TOOLGATE_VERSION } from '../version.js';
-import { TASK_ID_METHODS, TASKS_EXTENSION, TaskHandles, TaskMapper } from './tasks.js';
-import { refusedTool, ToolPolicy } from './tool-policy.js';
-import { matchesUriTemplate } from './uri-template.js';
+import { TASK_ID_METHODS, TaskMapper } from './tasks.js';
+
+export { AggregateCatalog, type ServerOutcome } from './aggregate-catalog.js';
 
 type Result = Record<string, unknown>;
 
@@ -34,163 +21,35 @@ type Result = Record<string, unknown>;
 export const AGGREGATE_PAGE_SIZE = 1000;
 export const OUTCOME_META_KEY = 'io.toolgate/servers';
 
-interface View {
-  key: string;
-  items: Result[];
-  names?: NameTable;
-  uris?: UriTable;
-  /** Per server: the listing used (for templates and filter explanations). */
-  listings: Map<string, Listing>;
-  outcomes: Record<string, ServerOutcome>;
-}
+const ALL_LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
 
-/** One server's part in a merged listing, returned in `_meta['io.toolgate/servers']`. */
-export interface ServerOutcome {
-  ok: boolean;
-  count?: number;
-  error?: string;
-  /** prefix_mode never: names this server also lists that another server's item took. */
-  collisions?: Array<{ name: string; exposedBy: string }>;
-}
-
-/**
- * Page slices per view. A view is immutable once built (a rebuild makes a new one), so its pages and their JSON
- * text are too: repeated tools/list answers reuse both instead of slicing and serialising 1,000 items each time.
- */
-const pages = new WeakMap<View, Map<number, Result[]>>();
-
-function pageOf(view: View, start: number, end: number): Result[] {
-  let byStart = pages.get(view);
-  if (!byStart) pages.set(view, (byStart = new Map()));
-  let items = byStart.get(start);
-  if (!items) byStart.set(start, (items = freezeForJson(view.items.slice(start, end))));
-  return items;
-}
-
-/** Everything aggregate sessions share: the catalog, merged views and the cursor key. */
-export class AggregateCatalog {
-  readonly catalog: CatalogStore;
-  readonly cursors: CursorCodec;
-  readonly byName = new Map<string, ServerConfig>();
-  readonly policies = new Map<string, ToolPolicy | undefined>();
-  private readonly views = new Map<string, View>();
-  private readonly maxNameLength: number;
-
-  constructor(
-    readonly upstreams: Map<string, Upstream>,
-    readonly config: GatewayConfig,
-    readonly log: Logger,
-    readonly tasks: TaskHandles = new TaskHandles(config.settings.stateSecret ?? randomBytes(32)),
-  ) {
-    for (const s of config.servers) {
-      this.byName.set(s.name, s);
-      this.policies.set(s.name, ToolPolicy.for(s, config.settings.toolPrefixSeparator));
-    }
-    // Below this a shortened name would be mostly hash; the config accepts smaller values, names.ts does not.
-    this.maxNameLength = Math.max(MIN_EXPOSED_NAME_LENGTH, config.settings.maxToolNameLength);
-    if (this.maxNameLength !== config.settings.maxToolNameLength) {
-      log.warn(
-        { configured: config.settings.maxToolNameLength, used: this.maxNameLength },
-        'max_tool_name_length raised to the smallest length that can hold a shortened name',
-      );
-    }
-    this.catalog = new CatalogStore(upstreams, {
-      ttlMs: config.settings.catalogTtlMs,
-      listingTimeoutMs: config.settings.listingTimeoutMs,
-      log,
-    });
-    this.cursors = createCursorCodec(config.settings.stateSecret ?? randomBytes(32));
-  }
-
-  /** The merged, named view of one kind for a scope and capability profile (fresh listings). */
-  async view(kind: ListingKind, servers: string[], capabilities: Result): Promise<View> {
-    const listings = await Promise.all(servers.map((s) => this.catalog.get(s, kind, capabilities)));
-    return this.build(kind, servers, capabilities, listings);
-  }
-
-  /**
-   * The view calls are routed by: each server's last listing however old (a call never waits on a
-   * relisting, nor relists a healthy server because another one is down); only a server never
-   * listed for this profile is listed now.
-   */
-  async routingView(kind: ListingKind, servers: string[], capabilities: Result): Promise<View> {
-    const listings = await Promise.all(
-      servers.map((s) => this.catalog.peek(s, kind, capabilities) ?? this.catalog.get(s, kind, capabilities)),
-    );
-    return this.build(kind, servers, capabilities, listings);
-  }
-
-  private build(kind: ListingKind, servers: string[], capabilities: Result, listings: Listing[]): View {
-    const key = `${kind}|${servers.join(',')}|${profileKey(capabilities)}|${listings.map((l) => l.generation).join(',')}`;
-    const cacheKey = `${kind}|${servers.join(',')}|${profileKey(capabilities)}`;
-    const cached = this.views.get(cacheKey);
-    if (cached?.key === key) return cached;
-    const settings = this.config.settings;
-    const perServer: ServerListing[] = [];
-    const naming = new Map<string, ServerNaming>();
-    const outcomes: View['outcomes'] = {};
-    const byServer = new Map<string, Listing>();
-    servers.forEach((name, i) => {
-      const cfg = this.byName.get(name)!;
-      const listing = listings[i]!;
-      byServer.set(name, listing);
-      outcomes[name] = listing.error ? { ok: false, error: listing.error } : { ok: true, count: listing.items.length };
-      const policy = this.policies.get(name);
-      const items =
-        kind === 'tools' && policy ? listing.items.filter((t) => typeof t.name === 'string' && policy.allows(t.name)) : listing.items;
-      perServer.push({ server: name, items, descriptions: kind === 'tools' ? cfg.toolNameToDescription : undefined });
-      naming.set(name, {
-        prefix: cfg.alias ?? cfg.name,
-        mode: cfg.prefixMode ?? settings.prefixMode,
-        displayNames: kind === 'tools' ? cfg.toolNameToDisplayName : undefined,
-      });
-    });
-    let view: View;
-    if (kind === 'resources') {
-      const uris = buildUriTable(perServer);
-      view = { key, items: mergeListing('resources', perServer, uris), uris, listings: byServer, outcomes };
-    } else {
-      const names = buildListingTable(kind, perServer, naming, { separator: settings.toolPrefixSeparator, maxLength: this.maxNameLength });
-      for (const c of names.collisions) {
-        this.log.warn(
-          { kind, name: c.exposed, servers: c.servers },
-          `${kind} name collision with prefix_mode never: only the first server's is exposed`,
-        );
-        for (const loser of c.servers.slice(1)) {
-          const o = outcomes[loser]!;
-          (o.collisions ??= []).push({ name: c.exposed, exposedBy: c.servers[0]! });
-        }
-      }
-      view = { key, items: mergeListing(kind as NamedKind, perServer, names), names, listings: byServer, outcomes };
-    }
-    this.views.set(cacheKey, view);
-    return view;
-  }
-}
-
-export function createAggregateFactory(upstreams: Map<string, Upstream>, config: GatewayConfig, log: Logger, tasks?: TaskHandles) {
-  const shared = new AggregateCatalog(upstreams, config, log, tasks);
+export function createAggregateFactory(deps: AggregateDeps) {
+  const shared = new AggregateCatalog(deps);
   return (scope: RouteScope, profile: ClientProfile, sink: ClientSink): RouteSession => new AggregateSession(shared, scope, profile, sink);
 }
 
-const LIST_KIND: Record<string, { kind: ListingKind; field: string }> = {
-  'tools/list': { kind: 'tools', field: 'tools' },
-  'prompts/list': { kind: 'prompts', field: 'prompts' },
-  'resources/list': { kind: 'resources', field: 'resources' },
-  'resources/templates/list': { kind: 'resourceTemplates', field: 'resourceTemplates' },
-};
+/** Client method -> listing kind and result field. A Map: a client's `__proto__` must find nothing. */
+const LIST_KIND = new Map<string, { kind: ListingKind; field: string }>([
+  ['tools/list', { kind: 'tools', field: 'tools' }],
+  ['prompts/list', { kind: 'prompts', field: 'prompts' }],
+  ['resources/list', { kind: 'resources', field: 'resources' }],
+  ['resources/templates/list', { kind: 'resourceTemplates', field: 'resourceTemplates' }],
+]);
 
 /**
  * Several servers behind one MCP server: merged listings with namespaced names and our own cursors,
- * calls routed back by exact catalog lookup, notifications fanned in.
+ * calls routed back by exact catalog lookup, notifications fanned in. Every request first resolves
+ * its target, then asks the policy stage, then forwards.
  */
 export class AggregateSession implements RouteSession {
-  private readonly leases = new Map<string, Lease>();
+  /** Per server: the lease, and the Upstream it is on (a redefined server is re-leased at the next request). */
+  private readonly leases = new Map<string, { upstream: Upstream; lease: Lease }>();
   /** Per server: upstream URI -> the URI this client subscribed with, so resources/updated names it back. */
   private readonly subscribed = new Map<string, Map<string, string>>();
   private readonly unsubscribe: () => void;
-  private readonly scopeFingerprint: string;
   private readonly tasks: TaskMapper;
+  /** The caller of the last request: list changes are announced for servers it may see. */
+  private caller?: Caller;
 
   constructor(
     private readonly shared: AggregateCatalog,
@@ -198,93 +57,57 @@ export class AggregateSession implements RouteSession {
     private readonly profile: ClientProfile,
     private readonly sink: ClientSink,
   ) {
-    this.tasks = new TaskMapper(shared.tasks);
-    for (const name of scope.servers) {
-      this.leases.set(name, shared.upstreams.get(name)!.lease(profile, this.serverSink(name)));
-    }
-    this.scopeFingerprint = fingerprint([...scope.servers, profileKey(profile.capabilities)]);
+    this.tasks = new TaskMapper(shared.deps.tasks);
+    // Leases up front: a shared upstream session delivers its notifications (log messages, resource
+    // updates) to the leases it has, so a server this client has not called yet still reaches it.
+    for (const name of scope.servers) if (shared.deps.servers.get(name)) this.leaseOf(name);
     this.unsubscribe = shared.catalog.onChange((server, method) => {
-      if (!this.leases.has(server)) return;
-      const methods =
-        method === '*'
-          ? ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
-          : [method];
-      for (const m of methods) sink.notify({ jsonrpc: '2.0', method: m });
+      if (!this.inScope(server)) return;
+      if (method === '*' && shared.deps.servers.get(server)) this.leaseOf(server);
+      for (const m of method === '*' ? ALL_LIST_CHANGED : [method]) sink.notify({ jsonrpc: '2.0', method: m });
     });
   }
 
-  async initialize(): Promise<Result> {
-    const { config } = this.shared;
-    const described = await Promise.allSettled(
-      this.scope.servers.map((s) =>
-        withTimeout(
-          this.shared.upstreams.get(s)!.describe(this.profile.capabilities, this.profile.pooled === true),
-          config.settings.listingTimeoutMs,
-          `upstream "${s}" did not initialize in time`,
-        ),
-      ),
-    );
-    const caps: Result = {};
-    const instructions: string[] = [];
-    described.forEach((d, i) => {
-      const name = this.scope.servers[i]!;
-      const override = this.shared.byName.get(name)!.instructions;
-      if (d.status === 'rejected') {
-        this.shared.log.warn({ server: name, err: (d.reason as Error).message }, 'aggregate initialize: server unavailable');
-        // Its tools appear when it comes back (announced by list_changed); a client told there are
-        // no tools at all would never list them for the rest of its session.
-        caps.tools = { listChanged: true };
-        return;
-      }
-      const c = isObject(d.value.capabilities) ? d.value.capabilities : {};
-      if ('tools' in c) caps.tools = { listChanged: true };
-      if ('prompts' in c) caps.prompts = { listChanged: true };
-      if ('resources' in c) {
-        const sub = isObject(c.resources) && c.resources.subscribe === true;
-        caps.resources = { listChanged: true, subscribe: sub || (isObject(caps.resources) && caps.resources.subscribe === true) };
-      }
-      if ('logging' in c) caps.logging = {};
-      if ('completions' in c) caps.completions = {};
-      mergeTaskCapabilities(caps, c);
-      const text = override ?? (typeof d.value.instructions === 'string' ? d.value.instructions : undefined);
-      if (text) instructions.push(`[${name}]\n${text}`);
-    });
+  async initialize(ctx: CallContext): Promise<Result> {
+    const servers = this.serversFor(ctx.caller);
+    const result = await aggregateInitialize(this.shared, servers, this.profile);
     // Warm the tool catalog now, so the client's first call is routed without waiting on a listing.
-    if ('tools' in caps) void this.shared.view('tools', this.scope.servers, this.profile.capabilities);
-    const result: Result = { capabilities: caps, serverInfo: { name: 'toolgate', version: TOOLGATE_VERSION } };
-    if (instructions.length) result.instructions = instructions.join('\n\n---\n\n');
+    if (isObject(result.capabilities) && 'tools' in result.capabilities)
+      void this.shared.view('tools', servers, this.profile.capabilities, ctx.caller);
     return result;
   }
 
   async request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
-    const list = LIST_KIND[method];
-    if (list) return this.list(list.kind, list.field, params);
+    const r = this.resolving(ctx.caller);
+    const list = LIST_KIND.get(method);
+    if (list) return this.list(r, list.kind, list.field, params);
     this.tasks.bind(ctx.caller.keyId);
     if (TASK_ID_METHODS.has(method)) {
       // The handle names its server; the server gets its own task id back (and in Mcp-Name).
       const t = this.tasks.target(params);
-      if (!this.leases.has(t.server))
+      if (!r.servers.includes(t.server))
         throw new McpError(ErrorCode.InvalidParams, `Unknown task: server "${t.server}" is not in this endpoint's scope`);
+      this.admit(r, t.server, 'task', t.taskId);
       return this.tasks.result(t.server, method, await this.forward(t.server, method, { ...params, taskId: t.taskId }, ctx));
     }
     switch (method) {
       case 'tasks/list':
-        return this.listTasks(params, ctx);
+        return this.listTasks(r, params, ctx);
       case 'ping':
         return {};
       case 'tools/call':
-        return this.callByName('tools', params, ctx, 'tools/call');
+        return this.callByName(r, 'tools', params, ctx, 'tools/call');
       case 'prompts/get':
-        return this.callByName('prompts', params, ctx, 'prompts/get');
+        return this.callByName(r, 'prompts', params, ctx, 'prompts/get');
       case 'resources/read':
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        return this.callByUri(method, params, ctx);
+        return this.callByUri(r, method, params, ctx);
       case 'completion/complete':
-        return this.complete(params, ctx);
+        return this.complete(r, params, ctx);
       case 'logging/setLevel': {
         await Promise.allSettled(
-          [...this.leases.entries()].map(([s, l]) => l.request(method, params, { signal: ctx.signal, headers: ctx.headersFor(s) })),
+          r.servers.map((s) => this.leaseOf(s).request(method, params, { signal: ctx.signal, headers: ctx.headersFor(s) })),
         );
         return {};
       }
@@ -300,79 +123,92 @@ export class AggregateSession implements RouteSession {
 
   async notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
     if (method === 'notifications/initialized' || method === 'notifications/cancelled') return;
-    await Promise.allSettled([...this.leases.entries()].map(([s, l]) => l.notify(method, params, ctx.headersFor(s))));
+    const servers = this.serversFor(ctx.caller);
+    await Promise.allSettled(servers.map((s) => this.leaseOf(s).notify(method, params, ctx.headersFor(s))));
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
-    await Promise.all([...this.leases.values()].map((l) => l.release()));
+    await Promise.all([...this.leases.values()].map((l) => l.lease.release()));
   }
 
-  private async list(kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
-    const view = await this.shared.view(kind, this.scope.servers, this.profile.capabilities);
-    const v = this.scopeFingerprint + ':' + kind;
+  /**
+   * The servers this request may reach: the selection, or for bare `/mcp` every server the caller may
+   * use as the registry has them now (servers added later join); servers removed since are gone.
+   */
+  private serversFor(caller: Caller): string[] {
+    this.caller = caller;
+    const { servers, policy } = this.shared.deps;
+    const names = this.scope.all ? servers.names() : this.scope.servers;
+    const out = names.filter((n) => servers.get(n) !== undefined && policy.serverVisible(caller, n));
+    for (const [name, held] of this.leases) {
+      if (servers.get(name) !== held.upstream) {
+        this.leases.delete(name);
+        void held.lease.release().catch(() => {});
+      }
+    }
+    for (const n of out) this.leaseOf(n);
+    return out;
+  }
+
+  private inScope(server: string): boolean {
+    if (!this.caller) return this.scope.all === true || this.scope.servers.includes(server);
+    if (!this.shared.deps.policy.serverVisible(this.caller, server)) return false;
+    return this.scope.all === true || this.scope.servers.includes(server);
+  }
+
+  private resolving(caller: Caller): Resolving {
+    return { shared: this.shared, servers: this.serversFor(caller), capabilities: this.profile.capabilities, caller };
+  }
+
+  /** This client's lease on a server's current definition, made on first use. */
+  private leaseOf(server: string): Lease {
+    let held = this.leases.get(server);
+    if (!held) {
+      const upstream = this.shared.deps.servers.get(server)!;
+      held = { upstream, lease: upstream.lease(this.profile, this.serverSink(server)) };
+      this.leases.set(server, held);
+    }
+    return held.lease;
+  }
+
+  private admit(r: Resolving, server: string, kind: TargetKind, name: string, args?: unknown, called?: string): void {
+    this.shared.deps.policy.admit(r.caller, { server, kind, name, arguments: isObject(args) ? args : undefined }, called);
+  }
+
+  private async list(r: Resolving, kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
+    const view = await this.shared.view(kind, r.servers, this.profile.capabilities, r.caller);
+    const v = this.cursorScope(r) + ':' + kind;
     let start = 0;
     if (isObject(params) && params.cursor !== undefined) {
       if (typeof params.cursor !== 'string') throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
-      start = this.shared.cursors.decode(params.cursor, v).s;
+      start = this.shared.deps.cursors.decode(params.cursor, v).s;
     }
     const end = start + AGGREGATE_PAGE_SIZE;
     const result: Result = { [field]: pageOf(view, start, end), _meta: { [OUTCOME_META_KEY]: view.outcomes } };
-    if (end < view.items.length) result.nextCursor = this.shared.cursors.encode({ s: end, v });
+    if (end < view.items.length) result.nextCursor = this.shared.deps.cursors.encode({ s: end, v });
     return result;
   }
 
-  private async callByName(kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
+  /** Cursors are bound to the servers, the client profile and the caller's access: no other caller can continue them. */
+  private cursorScope(r: Resolving): string {
+    return fingerprint([...r.servers, profileKey(this.profile.capabilities), accessKey(r.caller)]);
+  }
+
+  private async callByName(r: Resolving, kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
     const name = isObject(params) ? params.name : undefined;
     if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
-    const target = await this.resolveName(kind, name);
+    const target = await resolveName(r, kind, name);
+    this.admit(r, target.server, kind === 'tools' ? 'tool' : 'prompt', target.name, params!.arguments, name);
     const result = await this.forward(target.server, method, { ...params, name: target.name }, ctx);
     return method === 'tools/call' ? this.tasks.result(target.server, method, result) : result;
   }
 
-  private async resolveName(kind: NamedKind, name: string): Promise<NameTarget> {
-    const { servers } = this.scope;
-    const caps = this.profile.capabilities;
-    let view = await this.shared.routingView(kind, servers, caps);
-    let target = view.names!.exposed.get(name);
-    if (!target) {
-      // Perhaps new since we last listed: one fresh look before refusing.
-      view = await this.shared.view(kind, servers, caps);
-      target = view.names!.exposed.get(name);
-    }
-    if (target) return target;
-    if (kind === 'tools') this.explainFiltered(name, view);
-    const down = Object.entries(view.outcomes).filter(([, o]) => !o.ok);
-    const label = kind === 'tools' ? 'tool' : 'prompt';
-    throw new McpError(
-      ErrorCode.InvalidParams,
-      `Unknown ${label} "${name}"` +
-        (down.length
-          ? `; unavailable servers: ${down.map(([s, o]) => `${s} (${o.error})`).join(', ')}`
-          : `; list ${kind} to see what this endpoint offers`),
-    );
-  }
-
-  /** A tool hidden by allowed_tools/disallowed_tools is refused with the reason, not as unknown. */
-  private explainFiltered(name: string, view: View): void {
-    const sep = this.shared.config.settings.toolPrefixSeparator;
-    const wanted = name.toLowerCase();
-    for (const [server, listing] of view.listings) {
-      const policy = this.shared.policies.get(server);
-      if (!policy) continue;
-      const cfg = this.shared.byName.get(server)!;
-      const forms = (tool: string) =>
-        [tool, `${cfg.alias ?? cfg.name}${sep}${tool}`, `${cfg.name}${sep}${tool}`].map((f) => f.toLowerCase());
-      for (const t of listing.items) {
-        if (typeof t.name === 'string' && !policy.allows(t.name) && forms(t.name).includes(wanted)) throw refusedTool(name, server);
-      }
-    }
-  }
-
-  private async callByUri(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
+  private async callByUri(r: Resolving, method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
     const uri = isObject(params) ? params.uri : undefined;
     if (typeof uri !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.uri`);
-    const target = await this.resolveResource(uri);
+    const target = await resolveResource(r, uri);
+    this.admit(r, target.server, 'resource', target.uri, undefined, uri);
     const result = await this.forward(target.server, method, { ...params, uri: target.uri }, ctx);
     if (method !== 'resources/read') {
       let uris = this.subscribed.get(target.server);
@@ -383,43 +219,29 @@ export class AggregateSession implements RouteSession {
     return result;
   }
 
-  private async resolveResource(uri: string): Promise<UriTarget> {
-    const { servers } = this.scope;
-    const caps = this.profile.capabilities;
-    const listed = await this.shared.routingView('resources', servers, caps);
-    const hit = resolveUri(listed.uris!, uri);
-    if (hit) return hit;
-    const templates = await this.shared.routingView('resourceTemplates', servers, caps);
-    for (const [server, listing] of templates.listings) {
-      if (listing.items.some((t) => typeof t.uriTemplate === 'string' && matchesUriTemplate(t.uriTemplate, uri))) return { server, uri };
-    }
-    const fresh = await this.shared.view('resources', servers, caps);
-    const again = resolveUri(fresh.uris!, uri);
-    if (again) return again;
-    const withResources = [...listed.listings.entries()].filter(([, l]) => l.items.length > 0 || !l.error).map(([s]) => s);
-    if (withResources.length === 1) return { server: withResources[0]!, uri };
-    throw new McpError(ErrorCode.InvalidParams, `Unknown resource "${uri}": no server in scope lists it or a template matching it`);
-  }
-
-  private async complete(params: Result | undefined, ctx: CallContext): Promise<Result> {
+  private async complete(r: Resolving, params: Result | undefined, ctx: CallContext): Promise<Result> {
     const ref = isObject(params) && isObject(params.ref) ? params.ref : undefined;
     if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
-      const t = await this.resolveName('prompts', ref.name);
+      const t = await resolveName(r, 'prompts', ref.name);
+      this.admit(r, t.server, 'prompt', t.name, undefined, ref.name);
       return this.forward(t.server, 'completion/complete', { ...params, ref: { ...ref, name: t.name } }, ctx);
     }
     if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
-      const templates = await this.shared.routingView('resourceTemplates', this.scope.servers, this.profile.capabilities);
-      for (const [server, listing] of templates.listings) {
-        if (listing.items.some((t) => t.uriTemplate === ref.uri)) return this.forward(server, 'completion/complete', params!, ctx);
+      const uri = ref.uri;
+      const server = await templateServer(r, (t) => t === uri);
+      if (server) {
+        this.admit(r, server, 'template', uri);
+        return this.forward(server, 'completion/complete', params!, ctx);
       }
-      const t = await this.resolveResource(ref.uri);
+      const t = await resolveResource(r, uri);
+      this.admit(r, t.server, 'resource', t.uri, undefined, uri);
       return this.forward(t.server, 'completion/complete', { ...params, ref: { ...ref, uri: t.uri } }, ctx);
     }
     throw new McpError(ErrorCode.InvalidParams, 'completion/complete needs params.ref of type ref/prompt or ref/resource');
   }
 
   private forward(server: string, method: string, params: Result, ctx: CallContext): Promise<Result> {
-    return this.leases.get(server)!.request(method, params, {
+    return this.leaseOf(server).request(method, params, {
       signal: ctx.signal,
       callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(server),
@@ -431,21 +253,21 @@ export class AggregateSession implements RouteSession {
    * tasks/list across the servers that list tasks, one server after another: our cursor holds the
    * server's position and its own cursor. Each key sees only the tasks it created.
    */
-  private async listTasks(params: Result | undefined, ctx: CallContext): Promise<Result> {
-    const v = this.scopeFingerprint + ':tasks';
+  private async listTasks(r: Resolving, params: Result | undefined, ctx: CallContext): Promise<Result> {
+    const v = this.cursorScope(r) + ':tasks';
+    const { cursors } = this.shared.deps;
     let pos: { s: number; c?: string } = { s: 0 };
     if (isObject(params) && params.cursor !== undefined) {
       if (typeof params.cursor !== 'string') throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
-      pos = this.shared.cursors.decode(params.cursor, v);
+      pos = cursors.decode(params.cursor, v);
     }
-    const servers = this.scope.servers;
+    const servers = r.servers;
     for (let s = pos.s; s < servers.length; s++) {
       const server = servers[s]!;
-      const caps = await this.leases
-        .get(server)!
+      const caps = await this.leaseOf(server)
         .initializeResult(ctx.headersFor(server))
         .then(
-          (r) => r.capabilities,
+          (res) => res.capabilities,
           () => undefined,
         );
       if (!isObject(caps) || !isObject(caps.tasks) || !isObject(caps.tasks.list)) continue;
@@ -454,8 +276,8 @@ export class AggregateSession implements RouteSession {
       const mapped = this.tasks.result(server, 'tasks/list', page);
       const { nextCursor: next, ...rest } = mapped;
       const out: Result = { ...rest };
-      if (typeof next === 'string') out.nextCursor = this.shared.cursors.encode({ s, c: next, v });
-      else if (s + 1 < servers.length) out.nextCursor = this.shared.cursors.encode({ s: s + 1, v });
+      if (typeof next === 'string') out.nextCursor = cursors.encode({ s, c: next, v });
+      else if (s + 1 < servers.length) out.nextCursor = cursors.encode({ s: s + 1, v });
       return out;
     }
     return { tasks: [] };
@@ -478,31 +300,10 @@ export class AggregateSession implements RouteSession {
   }
 
   private exposedUri(server: string, uri: string): string | undefined {
-    const listings = this.scope.servers.map((s) => this.shared.catalog.peek(s, 'resources', this.profile.capabilities));
+    const servers = this.caller ? this.serversFor(this.caller) : this.scope.servers;
+    const listings = servers.map((s) => this.shared.catalog.peek(s, 'resources', this.profile.capabilities));
     if (listings.some((l) => !l)) return undefined;
-    const table = buildUriTable(this.scope.servers.map((s, i) => ({ server: s, items: listings[i]!.items })));
+    const table = buildUriTable(servers.map((s, i) => ({ server: s, items: listings[i]!.items })));
     return table.byServer.get(server)?.get(uri);
   }
-}
-
-/** 2025 experimental tasks merge as the union of what the servers offer; the 2026 extension if any server has it. */
-function mergeTaskCapabilities(into: Result, c: Result): void {
-  if (isObject(c.tasks)) {
-    const t = isObject(into.tasks) ? into.tasks : {};
-    const merged: Result = { ...t };
-    if (isObject(c.tasks.list)) merged.list = {};
-    if (isObject(c.tasks.cancel)) merged.cancel = {};
-    if (isObject(c.tasks.requests)) merged.requests = { ...(isObject(t.requests) ? t.requests : {}), ...c.tasks.requests };
-    into.tasks = merged;
-  }
-  if (isObject(c.extensions) && isObject(c.extensions[TASKS_EXTENSION])) {
-    into.extensions = { ...(isObject(into.extensions) ? into.extensions : {}), [TASKS_EXTENSION]: {} };
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
 import { profileKey } from '../upstream/lease.js';
+import type { ServerSource } from '../registry/registry.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { ListingKind } from './catalog-build.js';
 
@@ -59,13 +60,38 @@ export class CatalogStore {
   private readonly listeners = new Set<(server: string, method: string) => void>();
   private generation = 1;
 
+  /** Per server: the Upstream we listen to for list_changed, and the listener to detach when it goes. */
+  private readonly watched = new Map<string, { upstream: Upstream; listener: (method: string) => void }>();
+
   constructor(
-    private readonly upstreams: Map<string, Upstream>,
+    private readonly servers: ServerSource,
     private readonly opts: { ttlMs: number; listingTimeoutMs: number; log: Logger },
   ) {
-    for (const u of upstreams.values()) {
-      u.listChangedListeners.add((method) => this.invalidate(u.name, method));
-    }
+    for (const name of servers.names()) this.watch(servers.get(name)!);
+    // Servers defined, redefined or removed after start are listed (or forgotten) like the first ones.
+    servers.subscribe((e) => {
+      this.unwatch(e.name);
+      if (e.type !== 'removed') this.watch(e.upstream);
+      if (e.type !== 'added') this.drop(e.name);
+      for (const l of this.listeners) l(e.name, '*');
+    });
+  }
+
+  private watch(upstream: Upstream): void {
+    const listener = (method: string) => this.invalidate(upstream.name, method);
+    upstream.listChangedListeners.add(listener);
+    this.watched.set(upstream.name, { upstream, listener });
+  }
+
+  private unwatch(server: string): void {
+    const w = this.watched.get(server);
+    w?.upstream.listChangedListeners.delete(w.listener);
+    this.watched.delete(server);
+  }
+
+  /** Forgets a server's listings: what a replaced definition listed says nothing about the new one. */
+  private drop(server: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(server + '\u0000')) this.entries.delete(key);
   }
 
   /** Called after a server's cached listings went stale: aggregates emit list_changed downstream. */
@@ -132,7 +158,8 @@ export class CatalogStore {
   }
 
   private async fetch(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
-    const upstream = this.upstreams.get(server)!;
+    const upstream = this.servers.get(server);
+    if (!upstream) return { items: [], error: `server "${server}" was removed`, generation: this.generation++ };
     const spec = LIST_METHOD[kind];
     // One budget for the whole listing (every page); at the deadline the upstream request in
     // flight is cancelled, and the failure says which budget ran out.

@@ -1,26 +1,62 @@
+import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
-import type { Lease } from '../upstream/upstream.js';
+import type { PolicyStage } from '../policy/stage.js';
+import type { TargetKind } from '../policy/target.js';
+import { removedServer, type ServerSource } from '../registry/registry.js';
+import type { ClientProfile, ClientSink } from '../upstream/lease.js';
+import type { Lease, Upstream } from '../upstream/upstream.js';
 import type { CallContext, RouteSession } from './route.js';
 import { TASK_ID_METHODS, unknownTask, type TaskMapper } from './tasks.js';
-import type { ToolPolicy } from './tool-policy.js';
 
 type Result = Record<string, unknown>;
+
+/** Listings the policy filters on a one-server endpoint: method -> what its items are and where they are. */
+const LISTED = new Map<string, { kind: TargetKind; field: string }>([
+  ['tools/list', { kind: 'tool', field: 'tools' }],
+  ['prompts/list', { kind: 'prompt', field: 'prompts' }],
+  ['resources/list', { kind: 'resource', field: 'resources' }],
+  ['resources/templates/list', { kind: 'template', field: 'resourceTemplates' }],
+]);
+
+/** Requests the policy admits on a one-server endpoint: method -> the target kind and the param that names it. */
+const TARGETED = new Map<string, { kind: TargetKind; param: string }>([
+  ['tools/call', { kind: 'tool', param: 'name' }],
+  ['prompts/get', { kind: 'prompt', param: 'name' }],
+  ['resources/read', { kind: 'resource', param: 'uri' }],
+  ['resources/subscribe', { kind: 'resource', param: 'uri' }],
+  ['resources/unsubscribe', { kind: 'resource', param: 'uri' }],
+]);
+
+export interface PassthroughDeps {
+  servers: ServerSource;
+  policy: PolicyStage;
+}
 
 /**
  * One server in scope: every message goes to it unchanged (names untouched), over this client's lease.
  * The gateway answers only `ping` itself; everything else, unknown methods included, is the server's.
- * A server with tool filters or overrides gets them applied to `tools/list` and `tools/call` only.
+ * When the policy has anything to say about this server for this caller, listings are filtered and
+ * requests admitted by the policy stage; otherwise the relay is untouched (the fast path).
  */
 export class PassthroughSession implements RouteSession {
+  private upstream: Upstream;
+  private lease: Lease;
+
   constructor(
     private readonly server: string,
-    private readonly lease: Lease,
+    private readonly deps: PassthroughDeps,
+    private readonly profile: ClientProfile,
+    private readonly sink: ClientSink,
     private readonly tasks: TaskMapper,
-    private readonly policy?: ToolPolicy,
-  ) {}
+  ) {
+    const upstream = deps.servers.get(server);
+    if (!upstream) throw removedServer(server, deps.servers.names());
+    this.upstream = upstream;
+    this.lease = upstream.lease(profile, tasks.sink(server, sink));
+  }
 
   async initialize(ctx: CallContext): Promise<Result> {
-    const upstream = await this.lease.initializeResult(ctx.headersFor(this.server));
+    const upstream = await this.current().initializeResult(ctx.headersFor(this.server));
     const { protocolVersion: _v, ...rest } = upstream;
     return rest;
   }
@@ -28,6 +64,7 @@ export class PassthroughSession implements RouteSession {
   async request(method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {
     if (method === 'ping') return {};
     if (method === 'initialize') throw new McpError(ErrorCode.InvalidRequest, 'initialize may only be sent once per session');
+    const lease = this.current();
     this.tasks.bind(ctx.caller.keyId);
     if (TASK_ID_METHODS.has(method)) {
       // Task ids are handles bound to the key that created the task; the server gets its own id.
@@ -35,17 +72,15 @@ export class PassthroughSession implements RouteSession {
       if (t.server !== this.server) throw unknownTask();
       params = { ...params, taskId: t.taskId };
     }
-    const policy = this.policy;
-    if (policy && method === 'tools/call' && isObject(params) && typeof params.name === 'string') {
-      params = { ...params, name: policy.resolveCall(params.name) };
-    }
-    const result = await this.lease.request(method, params, {
+    const untouched = this.deps.policy.untouched(ctx.caller, this.server);
+    if (!untouched) params = this.admit(method, params, ctx.caller);
+    let result = await lease.request(method, params, {
       signal: ctx.signal,
       callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(this.server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
     });
-    if (policy && method === 'tools/list') return { ...result, tools: policy.present(result.tools) };
+    if (!untouched) result = this.present(method, result, ctx.caller);
     return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method)
       ? this.tasks.result(this.server, method, result)
       : result;
@@ -53,11 +88,48 @@ export class PassthroughSession implements RouteSession {
 
   notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
     if (method === 'notifications/initialized' || method === 'notifications/cancelled') return Promise.resolve();
-    return this.lease.notify(method, params, ctx.headersFor(this.server));
+    return this.current().notify(method, params, ctx.headersFor(this.server));
   }
 
   close(): Promise<void> {
     return this.lease.release();
+  }
+
+  /**
+   * The lease on the server's current definition: a changed server is re-leased here (the session
+   * moves to the new definition at its next request); a removed one is an error naming it.
+   */
+  private current(): Lease {
+    const now = this.deps.servers.get(this.server);
+    if (!now) throw removedServer(this.server, this.deps.servers.names());
+    if (now !== this.upstream) {
+      void this.lease.release().catch(() => {});
+      this.upstream = now;
+      this.lease = now.lease(this.profile, this.tasks.sink(this.server, this.sink));
+    }
+    return this.lease;
+  }
+
+  /** The request as the upstream gets it, once the policy admitted it (a display name mapped back to the tool's own). */
+  private admit(method: string, params: Result | undefined, caller: Caller): Result | undefined {
+    const spec = TARGETED.get(method);
+    const called = isObject(params) ? params[spec?.param ?? ''] : undefined;
+    if (!spec || typeof called !== 'string') return params;
+    const own = spec.kind === 'tool' ? this.deps.policy.server(this.server) : undefined;
+    const name = own ? own.originalName(called) : called;
+    const args = isObject(params!.arguments) ? params!.arguments : undefined;
+    this.deps.policy.admit(caller, { server: this.server, kind: spec.kind, name, arguments: args }, called);
+    return name === called ? params : { ...params, name };
+  }
+
+  /** A listing as this caller may see it: filtered by the policy, with the server's display names applied. */
+  private present(method: string, result: Result, caller: Caller): Result {
+    const spec = LISTED.get(method);
+    const items = spec ? result[spec.field] : undefined;
+    if (!spec || !Array.isArray(items)) return result;
+    const visible = this.deps.policy.filter(caller, this.server, spec.kind, items);
+    const own = spec.kind === 'tool' ? this.deps.policy.server(this.server) : undefined;
+    return { ...result, [spec.field]: own ? visible.map((t) => (isObject(t) ? own.present(t) : t)) : visible };
   }
 }
 

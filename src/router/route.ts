@@ -31,6 +31,16 @@ export interface RouteScope {
   servers: string[];
   /** True when the client asked for an aggregate (several servers or /mcp without selector). */
   aggregate: boolean;
+  /**
+   * Nothing was selected: the scope is every server the caller may use, as the registry has them at
+   * each request, so an aggregate session sees servers added after it started. `servers` is the set at open.
+   */
+  all?: boolean;
+}
+
+/** Which endpoint a session belongs to: a request on another endpoint must not reach it. Bare `/mcp` is one endpoint whatever servers it holds now. */
+export function scopeKey(scope: RouteScope): string {
+  return scope.all ? (scope.aggregate ? 'agg:*' : 'one:*') : (scope.aggregate ? 'agg:' : 'one:') + scope.servers.join(',');
 }
 
 export interface Router {

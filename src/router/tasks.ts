@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { Sealer, type KeySource } from '../mcp/sealed.js';
 import type { ClientSink } from '../upstream/lease.js';
 
 type Result = Record<string, unknown>;
@@ -10,7 +10,6 @@ export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 /** Methods whose params.taskId names a task of the server (both eras). */
 export const TASK_ID_METHODS = new Set(['tasks/get', 'tasks/result', 'tasks/cancel', 'tasks/update']);
-const MAC_LENGTH = 16;
 /** Ownership records kept for tasks/list filtering (2025 era); the oldest go first beyond this. */
 const MAX_OWNERS = 100_000;
 const DEFAULT_OWNER_TTL_MS = 24 * 60 * 60_000;
@@ -28,16 +27,17 @@ export interface TaskTarget {
  * with the same credential. Any replica with the same state secret accepts the handle.
  */
 export class TaskHandles {
-  private readonly key: Buffer;
+  private readonly sealer: Sealer;
   /** server \n upstream id -> { key id, expiry }: which key created which task, for tasks/list. */
   private readonly owners = new Map<string, { keyId: string; exp: number }>();
 
-  constructor(secret: Buffer | string) {
-    this.key = createHmac('sha256', secret).update('toolgate:task-id').digest();
+  constructor(keys: KeySource) {
+    // The id stays readable after the tag (servers route and log by it): a detached tag of the sealed-token codec.
+    this.sealer = new Sealer(keys, 'task-id', { framing: 'compact' });
   }
 
   wrap(keyId: string, server: string, taskId: string): string {
-    return `${server}:${this.mac(keyId, server, taskId)}:${taskId}`;
+    return `${server}:${this.sealer.tag([keyId, server, taskId])}:${taskId}`;
   }
 
   /** The task behind a handle this key was given, or undefined for anything else. */
@@ -47,10 +47,7 @@ export class TaskHandles {
     if (a <= 0 || b < 0) return undefined;
     const server = handle.slice(0, a);
     const taskId = handle.slice(b + 1);
-    const expected = Buffer.from(this.mac(keyId, server, taskId));
-    const given = Buffer.from(handle.slice(a + 1, b));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    return { server, taskId };
+    return this.sealer.checkTag(handle.slice(a + 1, b), [keyId, server, taskId]) ? { server, taskId } : undefined;
   }
 
   /** Remember who created a task, so tasks/list shows each key its own tasks only. */
@@ -69,10 +66,6 @@ export class TaskHandles {
       return false;
     }
     return o.keyId === keyId;
-  }
-
-  private mac(keyId: string, server: string, taskId: string): string {
-    return createHmac('sha256', this.key).update(`${keyId}\n${server}\n${taskId}`).digest('base64url').slice(0, MAC_LENGTH);
   }
 }
 

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startConformanceServer, type RunningConformanceServer } from '../fixtures/conformance-server.js';
+import { until } from '../helpers/within.js';
 
 const TASKS = 'io.modelcontextprotocol/tasks';
 const WITH_TASKS = { elicitation: {}, extensions: { [TASKS]: {} } };
@@ -37,13 +38,16 @@ async function rpc(url: string, method: string, params: Record<string, unknown>,
 }
 
 /** Polls tasks/get until the task reaches `status` (or any terminal one). */
-async function waitFor(url: string, taskId: string, status: string): Promise<Record<string, any>> {
-  for (;;) {
-    const { result } = await rpc(url, 'tasks/get', { taskId });
-    assert.ok(result, `tasks/get ${taskId} answered without a result`);
-    if (result.status === status || ['completed', 'failed', 'cancelled'].includes(result.status)) return result;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitFor(url: string, taskId: string, status: string): Promise<Record<string, any>> {
+  return until(
+    async () => {
+      const { result } = await rpc(url, 'tasks/get', { taskId });
+      assert.ok(result, `tasks/get ${taskId} answered without a result`);
+      return result.status === status || ['completed', 'failed', 'cancelled'].includes(result.status) ? result : undefined;
+    },
+    `task ${taskId} to reach ${status}`,
+    { ms: 30_000, every: 50 },
+  );
 }
 
 describe('conformance fixture: tasks extension', () => {

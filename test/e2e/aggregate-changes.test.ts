@@ -4,14 +4,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { freePort } from '../fixtures/everything.js';
 import { connectClient, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until } from '../helpers/within.js';
 
 describe('aggregate with changing, down and slow upstreams', () => {
   let live: CatalogServer, steady: CatalogServer, slow: CatalogServer;
@@ -122,11 +115,14 @@ mcp_servers:
   it('a server that comes back is listed again and its tools become callable', async () => {
     const before = changes[0]!;
     back = await startCatalogServer({ name: 'back', tools: [tool('again')], port: downPort });
-    let names: string[] = [];
-    for (let i = 0; i < 200 && !names.includes('down-again'); i++) {
-      names = (await client.listTools(undefined, { cacheMode: 'bypass' })).tools.map((t) => t.name);
-      if (!names.includes('down-again')) await new Promise((r) => setTimeout(r, 50));
-    }
+    const names = await until(
+      async () => {
+        const listed = (await client.listTools(undefined, { cacheMode: 'bypass' })).tools.map((t) => t.name);
+        return listed.includes('down-again') && listed;
+      },
+      'the server that came back to be listed',
+      { every: 50 },
+    );
     assert.ok(names.includes('down-again'), names.join(' '));
     assert.ok(changes[0]! > before, 'clients were told the list changed');
     assert.equal(textOf(await client.callTool({ name: 'down-again', arguments: {} })), 'back:again:{}');

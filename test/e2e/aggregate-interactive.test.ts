@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { startEverything, type RunningEverything } from '../fixtures/everything.js';
 import { connectClient, EVERYTHING_STDIO, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 const ROOT = 'file:///tmp/toolgate-aggregate-root';
 
@@ -87,10 +88,10 @@ mcp_servers:
   it('cancelling an aggregate call sends notifications/cancelled to the owning upstream only', async () => {
     const abort = new AbortController();
     const call = client.callTool({ name: 'blocker-block', arguments: {} }, { signal: abort.signal });
-    for (let i = 0; i < 250 && !blocker.calls.some((c) => c.name === 'block'); i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => blocker.calls.some((c) => c.name === 'block'), 'the call to reach the blocker');
     abort.abort('user gave up');
     await assert.rejects(call);
-    for (let i = 0; i < 250 && blocker.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => blocker.cancelled.length > 0, 'notifications/cancelled at the blocker').catch(() => {});
     assert.equal(blocker.cancelled.length, 1);
     assert.equal(textOf(await client.callTool({ name: 'blocker-quick', arguments: {} })), 'blocker:quick:{}');
   });

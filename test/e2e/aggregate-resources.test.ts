@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 const SHARED = 'file:///shared.txt';
 const exposedShared = (server: string) => `toolgate://${server}/${encodeURIComponent(SHARED)}`;
@@ -93,7 +94,7 @@ mcp_servers:
     assert.ok(r1.subscriptions.has('one://items/5'));
     r2.updated(SHARED);
     r1.updated('one://items/5');
-    for (let i = 0; i < 100 && updates.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => updates.length >= 2, 'both resource updates').catch(() => {});
     assert.deepEqual(updates.sort(), [exposedShared('r2'), 'one://items/5'].sort());
     await client.unsubscribeResource({ uri: exposedShared('r2') });
     assert.ok(!r2.subscriptions.has(SHARED));

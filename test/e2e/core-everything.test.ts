@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { everythingStdio, startEverything, type RunningEverything } from '../fixtures/everything.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../fixtures/scripted-upstream.js';
 import { startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 /** What a full-featured client declares: server-everything offers extra tools for each of these. */
 const CAPABILITIES = { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } };
@@ -223,10 +224,10 @@ describe('cancellation reaches the upstream', { timeout: 30_000 }, () => {
   it('sends notifications/cancelled for the upstream request id when the client aborts', async () => {
     const abort = new AbortController();
     const call = client.callTool({ name: 'wait', arguments: {} }, { signal: abort.signal });
-    while (upstream.waits.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await until(() => upstream.waits.length > 0, 'the call to reach the upstream');
     abort.abort('user gave up');
     await assert.rejects(call);
-    while (upstream.cancelled.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await until(() => upstream.cancelled.length > 0, 'notifications/cancelled upstream');
     assert.equal(upstream.cancelled[0]!.requestId, upstream.waits[0]);
     assert.equal(textOf(await client.callTool({ name: 'echo', arguments: { message: 'still here' } })), 'Echo: still here');
   });

@@ -4,18 +4,11 @@ import type { Client } from '@modelcontextprotocol/client';
 import { everythingStdioChildren } from '../fixtures/children.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../fixtures/scripted-upstream.js';
 import { connectClient, EVERYTHING_STDIO, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
+/** Retries `attempt` until it succeeds (the shared polling helper retries a probe that throws). */
 async function eventually<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < 200; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`${what}: still failing: ${String(last)}`);
+  return (await until(async () => ({ value: await attempt() }), what, { every: 50 })).value;
 }
 
 function errorMessage(err: unknown): string {

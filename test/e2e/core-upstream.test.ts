@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { everythingStdioChildren } from '../fixtures/children.js';
 import { startHeaderRecorder, type HeaderRecorder, type RecordedRequest } from '../fixtures/header-recorder.js';
 import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 const PARENT_SECRET = 'TG_PARENT_ONLY_SECRET';
 
@@ -150,7 +151,7 @@ describe('upstream sessions, stdio supervision, relays and request logs', { time
     await everything.close();
     await gw.close();
     gwClosed = true;
-    for (let i = 0; i < 100 && everythingStdioChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await until(() => everythingStdioChildren().length === 0, 'the stdio children to exit').catch(() => {});
     assert.deepEqual(everythingStdioChildren(), []);
   });
 });

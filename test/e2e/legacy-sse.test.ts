@@ -11,6 +11,7 @@ import { SessionStore } from '../../src/edge/session-store.js';
 import type { Router } from '../../src/router/route.js';
 import { startCatalogServer, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { EVERYTHING_STDIO, rawPost, startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 const AUTH = { authorization: `Bearer ${TEST_KEY}` };
 
@@ -274,12 +275,11 @@ describe('legacy HTTP+SSE through the gateway', () => {
       const ping = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
       assert.equal((await rawPost(url, ping)).status, 202);
       stream.close();
-      let status = 202;
       // The close reaches the gateway asynchronously; the session must be gone once it has.
-      for (let i = 0; i < 200 && status === 202; i++) {
-        status = (await rawPost(url, ping)).status;
-        if (status === 202) await new Promise((r) => setTimeout(r, 10));
-      }
+      const status = await until(async () => {
+        const s = (await rawPost(url, ping)).status;
+        return s !== 202 && s;
+      }, 'the session to go with its stream');
       assert.equal(status, 404);
     });
   });
@@ -340,7 +340,7 @@ describe('legacy HTTP+SSE sessions belong to the key that opened them', () => {
     } finally {
       stream.close();
     }
-    for (let i = 0; i < 200 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => closed.length > 0, 'the route to close');
     assert.deepEqual(closed, ['stub'], 'closing the stream closes the route');
   });
 });

@@ -5,21 +5,13 @@ import { createParser } from 'eventsource-parser';
 import type { ModernUpstreamSession } from '../../src/upstream/modern-session.js';
 import { startModernOnlyServer, type ModernOnlyServer } from '../fixtures/modern-only-server.js';
 import { connectClient, EVERYTHING_STDIO, startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
-import { within } from '../helpers/within.js';
+import { until, within } from '../helpers/within.js';
 
 const PV = 'io.modelcontextprotocol/protocolVersion';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
 const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 
 /** A guard against hanging, not a timing assertion: what we wait for either comes or the test fails. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 /** The JSON-RPC messages of an SSE body, one at a time. */
 function sseMessages(body: ReadableStream<Uint8Array>): () => Promise<any> {
   const queue: any[] = [];
@@ -94,12 +86,10 @@ describe('a 2026-07-28-only upstream: listen, subscriptions and log levels for 2
     fixture.addTool('added_two');
     await until(() => changes > before, 'tools/list_changed on the aggregate');
     // The catalog TTL is 300 s: only the upstream's list_changed can make the new tool appear now.
-    let listed = false;
-    for (let i = 0; i < 50 && !listed; i++) {
+    const listed = await until(async () => {
       const again = await client.listTools(undefined, { cacheMode: 'bypass' });
-      listed = again.tools.some((t) => t.name === 'modern-added_two');
-      if (!listed) await new Promise((r) => setTimeout(r, 20));
-    }
+      return again.tools.some((t) => t.name === 'modern-added_two');
+    }, 'the new tool in the aggregate listing');
     assert.ok(listed, 'the new tool is in the aggregate listing');
     const r = await client.callTool({ name: 'modern-echo', arguments: { text: 'still routed' } });
     assert.equal(textOf(r), 'still routed');

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import * as z from 'zod';
 import { connectClient, EVERYTHING_STDIO, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 // 2025-11-25 experimental tasks (SEP-1686), relayed from server-everything's task tool.
 const RAW = z.looseObject({});
@@ -15,12 +16,15 @@ async function call(client: Client, method: string, params: Obj): Promise<Obj> {
   return (await client.request({ method, params } as never, RAW)) as Obj;
 }
 
-async function untilTerminal(client: Client, taskId: string): Promise<Obj> {
-  for (;;) {
-    const t = await call(client, 'tasks/get', { taskId });
-    if (TERMINAL.has(t.status)) return t;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function untilTerminal(client: Client, taskId: string): Promise<Obj> {
+  return until(
+    async () => {
+      const t = await call(client, 'tasks/get', { taskId });
+      return TERMINAL.has(t.status) ? t : undefined;
+    },
+    `task ${taskId} to end`,
+    { ms: 30_000, every: 200 },
+  );
 }
 
 async function errorCode(p: Promise<unknown>): Promise<number | undefined> {

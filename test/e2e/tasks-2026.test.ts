@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startConformanceServer, type RunningConformanceServer } from '../fixtures/conformance-server.js';
 import { EVERYTHING_STDIO, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 // The 2026-07-28 tasks extension (SEP-2663) relayed to the conformance fixture, which implements it
 // and checks that Mcp-Name equals params.taskId: a handle leaking upstream would be refused there.
@@ -46,13 +47,16 @@ async function rpc(url: URL, method: string, params: Obj, capabilities: Obj = WI
   return { status: res.status, result: body.result, error: body.error };
 }
 
-async function poll(url: URL, taskId: string, until: (t: Obj) => boolean): Promise<Obj> {
-  for (;;) {
-    const r = await rpc(url, 'tasks/get', { taskId });
-    assert.ok(r.result, `tasks/get failed: ${JSON.stringify(r.error)}`);
-    if (until(r.result) || ['completed', 'failed', 'cancelled'].includes(r.result.status)) return r.result;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function poll(url: URL, taskId: string, done: (t: Obj) => boolean): Promise<Obj> {
+  return until(
+    async () => {
+      const r = await rpc(url, 'tasks/get', { taskId });
+      assert.ok(r.result, `tasks/get failed: ${JSON.stringify(r.error)}`);
+      return done(r.result) || ['completed', 'failed', 'cancelled'].includes(r.result.status) ? r.result : undefined;
+    },
+    `task ${taskId}`,
+    { ms: 30_000, every: 100 },
+  );
 }
 
 describe('2026-07-28 tasks through the gateway', () => {

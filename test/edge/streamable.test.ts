@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHeaderRecorder, type HeaderRecorder } from '../fixtures/header-recorder.js';
 import { EVERYTHING_STDIO, rawPost, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 const MAX_BODY = 4096;
 
@@ -18,14 +19,8 @@ function req(id: number, method: string, params?: object): object {
   return params ? { jsonrpc: '2.0', id, method, params } : { jsonrpc: '2.0', id, method };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** The shared polling helper, with this file's argument order. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => until(probe, what);
 
 describe('Streamable HTTP edge, raw HTTP', () => {
   let recorder: HeaderRecorder;

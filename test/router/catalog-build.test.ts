@@ -10,7 +10,7 @@ import {
   type ServerNaming,
 } from '../../src/router/catalog-build.js';
 import { isValidName } from '../../src/router/names.js';
-import { toolAllowed } from '../../src/router/filters.js';
+import { toolAllowed } from '../../src/policy/filters.js';
 
 const opts = { separator: '-', maxLength: 64 };
 

@@ -9,7 +9,8 @@ import { StreamableHttpTransport } from '../../src/upstream/http.js';
 import { UpstreamError } from '../../src/upstream/transport.js';
 import { freePort, startEverything, type RunningEverything } from '../fixtures/everything.js';
 import { startHeaderRecorder, type HeaderRecorder } from '../fixtures/header-recorder.js';
-import { TinyRpc, exerciseEverything, firstText, toolNames, waitFor } from './tiny-rpc.js';
+import { TinyRpc, exerciseEverything, firstText, toolNames } from './tiny-rpc.js';
+import { until } from '../helpers/within.js';
 
 const SECRET = 'tok-0123456789-very-secret';
 
@@ -69,9 +70,9 @@ describe('StreamableHttpTransport on the wire (header recorder)', () => {
     assert.deepEqual(JSON.parse(firstText(echoed)), { message: 'hi' });
 
     transport.openEventStream();
-    await waitFor(() => recorder.openStreams() === 1, 'the GET stream');
+    await until(() => recorder.openStreams() === 1, 'the GET stream');
     recorder.push({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
-    await waitFor(() => rpc.others.some((m) => m.method === 'notifications/tools/list_changed'), 'the pushed notification');
+    await until(() => rpc.others.some((m) => m.method === 'notifications/tools/list_changed'), 'the pushed notification');
     await transport.close();
 
     const [init, initialized, call] = recorder.requests.filter((r) => r.method === 'POST');
@@ -116,11 +117,11 @@ describe('StreamableHttpTransport on the wire (header recorder)', () => {
     await rpc.start();
     await rpc.handshake();
     transport.openEventStream();
-    await waitFor(() => recorder.openStreams() === 1, 'the GET stream');
+    await until(() => recorder.openStreams() === 1, 'the GET stream');
     recorder.push({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'one' } });
-    await waitFor(() => rpc.others.length === 1, 'the first event');
+    await until(() => rpc.others.length === 1, 'the first event');
     recorder.dropStreams();
-    await waitFor(() => recorder.requests.filter((r) => r.method === 'GET').length === 2, 'a reconnect');
+    await until(() => recorder.requests.filter((r) => r.method === 'GET').length === 2, 'a reconnect');
     const reconnect = recorder.requests.filter((r) => r.method === 'GET')[1];
     assert.match(String(reconnect.headers['last-event-id']), /^\d+$/);
     await transport.close();

@@ -3,7 +3,8 @@ import { after, test } from 'node:test';
 import { StdioTransport } from '../../src/upstream/stdio.js';
 import { UpstreamError, type TransportLog } from '../../src/upstream/transport.js';
 import { everythingStdio } from '../fixtures/everything.js';
-import { TinyRpc, exerciseEverything, firstText, waitFor } from './tiny-rpc.js';
+import { TinyRpc, exerciseEverything, firstText } from './tiny-rpc.js';
+import { until } from '../helpers/within.js';
 
 const PARENT_ONLY = 'TOOLGATE_TEST_PARENT_SECRET';
 process.env[PARENT_ONLY] = 'must-not-leak';
@@ -99,6 +100,6 @@ test('a transport can be created again after the previous one closed', async () 
     await rpc.start();
     await rpc.handshake();
     await transport.close();
-    await waitFor(() => transport.pid === undefined, 'the child to exit');
+    await until(() => transport.pid === undefined, 'the child to exit');
   }
 });

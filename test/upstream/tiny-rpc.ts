@@ -75,15 +75,6 @@ export function toolNames(result: Result): string[] {
   return (result.tools as Array<{ name: string }>).map((t) => t.name);
 }
 
-/** Polls until `check` holds; fails with `what` after a generous deadline (no timing is asserted). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The exchange every transport must carry against server-everything; returns the initialize result. */
 export async function exerciseEverything(transport: UpstreamTransport): Promise<Result> {
   const rpc = new TinyRpc(transport);

@@ -21,11 +21,17 @@ export interface ToolFilterServer {
  * working). An empty list counts as unset, as in LiteLLM.
  */
 export function toolAllowed(toolName: string, server: ToolFilterServer, separator: string): boolean {
-  const forms = new Set([toolName, `${server.name}${separator}${toolName}`].map((f) => f.toLowerCase()));
-  if (server.alias !== undefined) forms.add(`${server.alias}${separator}${toolName}`.toLowerCase());
+  const forms = toolForms(toolName, server, separator);
   const matches = (list: string[]) => list.some((entry) => forms.has(entry.toLowerCase()));
   if (server.allowedTools?.length && !matches(server.allowedTools)) return false;
   return !(server.disallowedTools?.length && matches(server.disallowedTools));
+}
+
+/** The lower-cased forms a config list may name a tool by: bare, `{name}{sep}{tool}` and `{alias}{sep}{tool}`. */
+export function toolForms(toolName: string, server: ToolFilterServer, separator: string): Set<string> {
+  const forms = new Set([toolName, `${server.name}${separator}${toolName}`].map((f) => f.toLowerCase()));
+  if (server.alias !== undefined) forms.add(`${server.alias}${separator}${toolName}`.toLowerCase());
+  return forms;
 }
 
 /**

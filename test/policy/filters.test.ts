@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyToolOverrides, originalToolName, reverseDisplayNames, toolAllowed } from '../../src/router/filters.js';
+import { applyToolOverrides, originalToolName, reverseDisplayNames, toolAllowed } from '../../src/policy/filters.js';
 
 describe('toolAllowed', () => {
   const base = { name: 'github' };

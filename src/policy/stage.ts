@@ -1,0 +1,89 @@
+import type { Caller } from '../caller/keys.js';
+import type { ServerSource } from '../registry/registry.js';
+import { isObject, type McpError } from '../mcp/jsonrpc.js';
+import { refusedParams, refusedTool, ServerPolicy } from './server-policy.js';
+import { unknownTarget, type Target, type TargetKind } from './target.js';
+
+type Item = Record<string, unknown>;
+
+/** The field that names an item of each kind in a listing (what `Target.name` holds). */
+const NAME_FIELD: Record<TargetKind, string> = { tool: 'name', prompt: 'name', resource: 'uri', template: 'uriTemplate', task: 'taskId' };
+
+/**
+ * The access decision, in one place: given the caller and a resolved target, whether the target is
+ * visible in a listing and whether a request on it is admitted. Both routers resolve the target,
+ * ask here, then forward; listing and calling go through the same `decide`, so they cannot disagree.
+ *
+ * Inputs: each server's own settings (ServerPolicy, rebuilt when the registry changes a server) and
+ * the caller's grants (`caller.access`, resolved ahead of time by the identity snapshot).
+ */
+export class PolicyStage {
+  private readonly servers = new Map<string, ServerPolicy | undefined>();
+
+  constructor(
+    source: ServerSource,
+    private readonly separator: string,
+  ) {
+    for (const c of source.configs()) this.servers.set(c.name, ServerPolicy.for(c, separator));
+    source.subscribe((e) => {
+      if (e.type === 'removed') this.servers.delete(e.name);
+      else this.servers.set(e.name, ServerPolicy.for(e.upstream.config, this.separator));
+    });
+  }
+
+  /** The server's own settings, for naming (display names, descriptions); undefined when it has none. */
+  server(name: string): ServerPolicy | undefined {
+    return this.servers.get(name);
+  }
+
+  /** Whether the caller may use the server at all. A server it may not use is, to it, one that does not exist. */
+  serverVisible(caller: Caller, server: string): boolean {
+    const allowed = caller.access?.servers;
+    return !allowed || allowed.has(server);
+  }
+
+  /**
+   * The fast path: nothing on this server can be hidden from or refused to this caller, so its
+   * traffic relays untouched. A server with no settings and a caller without tool grants on it.
+   */
+  untouched(caller: Caller, server: string): boolean {
+    return this.servers.get(server) === undefined && !caller.access?.tools?.has(server) && this.serverVisible(caller, server);
+  }
+
+  /** undefined when admitted; otherwise the refusal to answer with. Without arguments, this is the listing decision. */
+  decide(caller: Caller, t: Target, called = t.name): McpError | undefined {
+    if (!this.serverVisible(caller, t.server)) return unknownTarget(t.kind, called);
+    if (t.kind !== 'tool') return undefined;
+    const own = this.servers.get(t.server);
+    if (own && !own.allows(t.name)) return refusedTool(called, t.server);
+    const granted = caller.access?.tools?.get(t.server);
+    if (granted && !granted.has(t.name)) return unknownTarget('tool', called);
+    const params = t.arguments && own?.allowedParams(t.name);
+    if (params && t.arguments) {
+      const extra = Object.keys(t.arguments).filter((k) => !params.allowed.has(k));
+      if (extra.length > 0) return refusedParams(called, extra, params.allowed);
+    }
+    return undefined;
+  }
+
+  /** Whether `t` appears in this caller's listings (the decision without arguments). */
+  visible(caller: Caller, t: Target): boolean {
+    return this.decide(caller, t.arguments ? { ...t, arguments: undefined } : t) === undefined;
+  }
+
+  /** Throws the refusal when `t` is not admitted for this caller. */
+  admit(caller: Caller, t: Target, called?: string): void {
+    const refusal = this.decide(caller, t, called);
+    if (refusal) throw refusal;
+  }
+
+  /** One server's listing of one kind as this caller may see it (items without a name cannot be decided on and are kept). */
+  filter(caller: Caller, server: string, kind: TargetKind, items: readonly Item[]): Item[] {
+    if (this.untouched(caller, server)) return items as Item[];
+    const field = NAME_FIELD[kind];
+    return items.filter((it) => {
+      const name = isObject(it) ? it[field] : undefined;
+      return typeof name !== 'string' || this.visible(caller, { server, kind, name });
+    });
+  }
+}
