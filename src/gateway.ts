@@ -31,7 +31,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, opts: { host?: string; port?: number; log: Logger }): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
-  const transports = transportFactory();
+  const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   const upstreams = new Map<string, Upstream>();
   const stateSecret = config.settings.stateSecret ?? randomBytes(32);
   const stateTokens = new StateTokens(stateSecret, 'tg2');
@@ -44,6 +44,9 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
         createTransport: transports.create,
         clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
         stateTokens,
+        maxSessions: config.settings.maxSessionsPerUpstream,
+        // A shared upstream session outlives its last client briefly (never longer than a client session would).
+        idleGraceMs: Math.min(5_000, config.settings.sessionTtlMs),
       }),
     );
   }
