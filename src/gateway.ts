@@ -46,7 +46,7 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
-  const transports = transportFactory();
+  const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
   // replica; replicas behind one load balancer must share `state_secret`.
@@ -61,6 +61,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
         createTransport: transports.create,
         clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
         stateTokens,
+        maxSessions: config.settings.maxSessionsPerUpstream,
+        // A shared upstream session outlives its last client briefly (never longer than a client session would).
+        idleGraceMs: Math.min(5_000, config.settings.sessionTtlMs),
       }),
   );
   for (const s of config.servers) registry.add(s);

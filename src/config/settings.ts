@@ -26,6 +26,8 @@ function settingsFields(env: Env) {
     catalog_ttl_seconds: z.number().min(0, 'must be 0 or more seconds'),
     state_secret: resolvable(env).pipe(z.string().min(32, 'must be at least 32 characters')),
     request_state_ttl_seconds: positiveSeconds,
+    max_sessions_per_upstream: z.number().int('must be a whole number').positive('must be greater than 0'),
+    max_upstream_response_bytes: z.number().int('must be a whole number of bytes').positive('must be greater than 0'),
     replica_url: resolvable(env).pipe(
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
@@ -64,6 +66,8 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     stateSecret: f.state_secret,
     requestStateTtlMs: (f.request_state_ttl_seconds ?? 300) * 1000,
     replicaUrl: f.replica_url,
+    maxSessionsPerUpstream: f.max_sessions_per_upstream ?? 100,
+    maxUpstreamResponseBytes: f.max_upstream_response_bytes ?? 32 * MIB,
   };
 }
 

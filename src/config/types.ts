@@ -88,6 +88,10 @@ export interface GatewaySettings {
    * retry that reaches another replica is forwarded here (the address travels in the signed state).
    */
   replicaUrl?: string;
+  /** At most this many upstream sessions (for stdio: child processes) per server at once. */
+  maxSessionsPerUpstream: number;
+  /** The largest response body (or single event) accepted from an HTTP upstream. */
+  maxUpstreamResponseBytes: number;
 }
 
 export interface GatewayConfig {

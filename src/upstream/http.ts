@@ -1,168 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, type Dispatcher } from 'undici';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
-import type { Credentials } from './credentials/types.js';
+import { headerValue, isOk, NOOP_HANDLERS, UpstreamHttp, type HttpResponse, type HttpUpstreamOptions } from './http-client.js';
 import { deliverJson, readEventStream } from './sse-parse.js';
-import { UpstreamError, type SendOptions, type TransportHandlers, type TransportLog, type UpstreamTransport } from './transport.js';
+import { UpstreamError, type SendOptions, type TransportHandlers, type UpstreamTransport } from './transport.js';
 
-export interface HttpUpstreamOptions {
-  url: string;
-  credentials: Credentials;
-  serverName: string;
-  /** Budget for the response headers and for each silence between body chunks. */
-  timeoutMs: number;
-  log?: TransportLog;
-  /**
-   * A keep-alive pool (or Agent) shared by every transport to this origin, so sessions reuse warm
-   * connections. Not closed by close(). Absent: the transport owns a pool of its own.
-   */
-  dispatcher?: Dispatcher;
-}
+export { UpstreamHttp, type HttpUpstreamOptions } from './http-client.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
-export type HttpResponse = Dispatcher.ResponseData;
-
-interface RequestSpec {
-  method: HttpMethod;
-  url: URL;
-  headers: Record<string, string>;
-  body?: string;
-  extraHeaders?: Record<string, string>;
-  signal?: AbortSignal;
-  /** 0 for long-lived event streams. */
-  bodyTimeout?: number;
-  headersTimeout?: number;
-}
-
-export const NOOP_HANDLERS: TransportHandlers = { onmessage() {}, onclose() {} };
 const POST_ACCEPT = 'application/json, text/event-stream';
-const STATUS_BODY_CHARS = 200;
 const DELETE_TIMEOUT_MS = 5_000;
 const RECONNECT_FIRST_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 /** Resumptions in a row that bring no new event before a request is given up. */
 const MAX_IDLE_RESUMES = 5;
-
-export function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/**
- * The HTTP plumbing both HTTP transports share: a keep-alive pool for the upstream origin, credentials
- * on every request (with one refresh-and-retry after a 401), and failures named after the server.
- */
-export class UpstreamHttp {
-  readonly url: URL;
-  readonly server: string;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
-
-  constructor(private readonly opts: HttpUpstreamOptions) {
-    this.url = new URL(opts.url);
-    this.server = opts.serverName;
-    this.ownsDispatcher = !opts.dispatcher;
-    this.dispatcher = opts.dispatcher ?? new Pool(this.url.origin, { keepAliveTimeout: 30_000 });
-  }
-
-  get log(): TransportLog | undefined {
-    return this.opts.log;
-  }
-
-  /** Sends one request; after a 401, refreshes the credentials once and repeats it. */
-  async request(spec: RequestSpec): Promise<HttpResponse> {
-    const first = await this.attempt(spec);
-    if (first.statusCode !== 401 || !this.opts.credentials.refresh) return first;
-    await first.body.dump();
-    let renewed: boolean;
-    try {
-      renewed = await this.opts.credentials.refresh();
-    } catch (err) {
-      throw new UpstreamError(
-        'unauthorized',
-        `upstream "${this.server}" refused the credentials and refreshing them failed: ${causeOf(err)}`,
-        401,
-      );
-    }
-    if (!renewed) throw this.unauthorized();
-    return this.attempt(spec);
-  }
-
-  private async attempt(spec: RequestSpec): Promise<HttpResponse> {
-    const headers = { ...spec.headers };
-    try {
-      const applied = this.opts.credentials.apply({ method: spec.method, url: spec.url, headers, body: spec.body });
-      if (applied) await applied;
-    } catch (err) {
-      throw new UpstreamError('unauthorized', `upstream "${this.server}": could not obtain credentials: ${causeOf(err)}`);
-    }
-    if (spec.extraHeaders) for (const name in spec.extraHeaders) headers[name.toLowerCase()] = spec.extraHeaders[name];
-    try {
-      return await this.dispatcher.request({
-        origin: spec.url.origin,
-        path: spec.url.pathname + spec.url.search,
-        method: spec.method,
-        headers,
-        body: spec.body,
-        signal: spec.signal,
-        headersTimeout: spec.headersTimeout ?? this.opts.timeoutMs,
-        bodyTimeout: spec.bodyTimeout ?? this.opts.timeoutMs,
-      });
-    } catch (err) {
-      throw this.failure(err, spec.signal);
-    }
-  }
-
-  /** Maps a thrown network error to an UpstreamError; an abort keeps the caller's own reason. */
-  failure(err: unknown, signal?: AbortSignal): unknown {
-    if (signal?.aborted) return signal.reason;
-    if (err instanceof UpstreamError) return err;
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-      return new UpstreamError('timeout', `upstream "${this.server}" did not answer within ${this.opts.timeoutMs} ms`);
-    }
-    if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') {
-      return new UpstreamError('closed', `upstream "${this.server}": the connection was closed`);
-    }
-    return new UpstreamError('unreachable', `upstream "${this.server}" unreachable: ${causeOf(err)}`);
-  }
-
-  unauthorized(): UpstreamError {
-    return new UpstreamError('unauthorized', `upstream "${this.server}" refused the credentials (HTTP 401)`, 401);
-  }
-
-  /** The error for a non-2xx answer; consumes the body. */
-  async statusError(res: HttpResponse, hasSession: boolean): Promise<UpstreamError> {
-    const status = res.statusCode;
-    if (status === 401) {
-      await res.body.dump();
-      return this.unauthorized();
-    }
-    if (status === 404 && hasSession) {
-      await res.body.dump();
-      return new UpstreamError('session-lost', `upstream "${this.server}" no longer knows our session (HTTP 404); re-initialize`, 404);
-    }
-    let text = '';
-    try {
-      text = (await res.body.text()).slice(0, STATUS_BODY_CHARS);
-    } catch {
-      // The status alone still names the failure.
-    }
-    return new UpstreamError('http-status', `upstream "${this.server}" answered HTTP ${status}${text ? `: ${text}` : ''}`, status);
-  }
-
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => {});
-  }
-}
-
-export function causeOf(err: unknown): string {
-  return err instanceof Error ? err.message || err.name : String(err);
-}
-
-export function isOk(status: number): boolean {
-  return status >= 200 && status < 300;
-}
+/** A JSON-RPC error in an error status body is read whole up to this (its data may be more than a snippet). */
+const JSON_ERROR_BYTES = 64 * 1024;
 
 /** The Streamable HTTP transport (2025-03-26 and later): one POST per message, an optional GET stream, DELETE at the end. */
 export class StreamableHttpTransport implements UpstreamTransport {
@@ -173,6 +24,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
   private protocolVersion?: string;
   private closed = false;
   private stream?: AbortController;
+  /** The last POST failed to connect: a 400 for our session id now means the server restarted. */
+  private connectionLost = false;
 
   constructor(opts: HttpUpstreamOptions) {
     this.http = new UpstreamHttp(opts);
@@ -212,40 +65,40 @@ export class StreamableHttpTransport implements UpstreamTransport {
     const body = JSON.stringify(msg);
     const signal = opts?.signal;
     const deliver = opts?.onmessage ? this.deliverTo(opts.onmessage) : this.deliver;
-    const res = await this.http.request({
-      method: 'POST',
-      url: this.http.url,
-      headers: this.baseHeaders(POST_ACCEPT, true),
-      body,
-      extraHeaders: opts?.headers,
-      signal,
-      bodyTimeout: opts?.longLived ? 0 : undefined,
-    });
+    let res: HttpResponse;
+    try {
+      res = await this.http.request({
+        method: 'POST',
+        url: this.http.url,
+        headers: this.baseHeaders(POST_ACCEPT, true),
+        body,
+        extraHeaders: opts?.headers,
+        signal,
+        bodyTimeout: opts?.longLived ? 0 : undefined,
+      });
+    } catch (err) {
+      // A server that went away and comes back has forgotten our session, however it words it.
+      if (err instanceof UpstreamError && (err.failure === 'unreachable' || err.failure === 'closed')) this.connectionLost = true;
+      throw err;
+    }
     if (!isOk(res.statusCode)) {
       const hadSession = this.sessionId !== undefined;
+      const json = res.statusCode !== 401 && (headerValue(res.headers, 'content-type') ?? '').includes('json');
+      const text = res.statusCode === 401 ? '' : await this.http.snippet(res, json ? JSON_ERROR_BYTES : undefined);
       // 2026-07-28 servers answer protocol errors (-32020, -32021, -32022, -32601) with a 4xx status
       // and a JSON-RPC error body: that error is the answer to relay, not a transport failure.
-      if (
-        res.statusCode !== 401 &&
-        !(res.statusCode === 404 && hadSession) &&
-        (headerValue(res.headers, 'content-type') ?? '').includes('json')
-      ) {
-        const text = await res.body.text().catch(() => '');
+      if (json && !(res.statusCode === 404 && hadSession)) {
         const answer = rpcErrorFor(text, msg);
         if (answer) {
           deliver(answer);
           return;
         }
-        throw new UpstreamError(
-          'http-status',
-          `upstream "${this.http.server}" answered HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`,
-          res.statusCode,
-        );
       }
-      const err = await this.http.statusError(res, hadSession);
+      const err = await this.http.statusError(res, hadSession, text, this.connectionLost);
       if (err.failure === 'session-lost') this.sessionId = undefined;
       throw err;
     }
+    this.connectionLost = false;
     if (initializing) {
       const sid = headerValue(res.headers, 'mcp-session-id');
       if (sid) this.sessionId = sid;
@@ -260,7 +113,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         await this.followResponseStream(res.body, msg, deliver, opts);
         return;
       }
-      const text = await res.body.text();
+      const text = await this.http.text(res);
       if (text.length === 0) return;
       if (!type.includes('json')) throw this.protocolError(`answered with content-type "${type || 'none'}"`);
       deliverJson(text, deliver);
@@ -304,7 +157,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     for (;;) {
       const before = lastEventId;
       try {
-        await readEventStream(body, sink);
+        await readEventStream(body, sink, this.http.eventLimit);
       } catch (err) {
         // A dropped stream is resumable once the server gave us a cursor; anything else is a real failure.
         if (answered || lastEventId === undefined || err instanceof SyntaxError || err instanceof UpstreamError || signal?.aborted)
@@ -403,22 +256,26 @@ export class StreamableHttpTransport implements UpstreamTransport {
           throw err;
         }
         delay = RECONNECT_FIRST_MS;
-        await readEventStream(res.body, {
-          onEvent: (ev) => {
-            if (ev.id !== undefined) lastEventId = ev.id;
-            try {
-              this.onStreamEvent(ev.event, ev.data);
-            } catch (err) {
-              this.http.log?.warn({ server, err: causeOf(err) }, 'skipped an invalid message on the event stream');
-            }
+        await readEventStream(
+          res.body,
+          {
+            onEvent: (ev) => {
+              if (ev.id !== undefined) lastEventId = ev.id;
+              try {
+                this.onStreamEvent(ev.event, ev.data);
+              } catch (err) {
+                this.http.log?.warn({ server, err: this.http.cause(err) }, 'skipped an invalid message on the event stream');
+              }
+            },
+            onRetry: (ms) => {
+              delay = Math.min(Math.max(ms, 0), RECONNECT_MAX_MS);
+            },
           },
-          onRetry: (ms) => {
-            delay = Math.min(Math.max(ms, 0), RECONNECT_MAX_MS);
-          },
-        });
+          this.http.eventLimit,
+        );
       } catch (err) {
         if (signal.aborted || this.closed) return;
-        this.http.log?.debug({ server, err: causeOf(err) }, 'event stream dropped; reconnecting');
+        this.http.log?.debug({ server, err: this.http.cause(err) }, 'event stream dropped; reconnecting');
       }
       try {
         await sleep(delay, undefined, { signal, ref: false });

@@ -1,7 +1,10 @@
 import { ErrorCode, McpError, isObject, type JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { META, nameField } from '../mcp/modern.js';
 import { MODERN_PROTOCOL_VERSIONS } from '../mcp/versions.js';
-import type { ClientProfile } from './lease.js';
+import type { CallContext } from './connection.js';
+import { callWithInputRounds } from './input-rounds.js';
+import type { ClientProfile } from './profile.js';
+import type { Redactor } from './redact.js';
 import { listChangedKinds, UpstreamListen, type ListenFilter, type ListenIo } from './listen.js';
 import { UpstreamSession, type RequestOptions } from './session.js';
 import { UpstreamError, type TransportLog, type UpstreamTransport } from './transport.js';
@@ -33,8 +36,14 @@ export class ModernUpstreamSession extends UpstreamSession {
     transport: UpstreamTransport,
     private readonly timeoutMs: number,
     private readonly log?: TransportLog,
+    redactor?: Redactor,
   ) {
-    super(server, transport, timeoutMs);
+    super(server, transport, timeoutMs, redactor);
+  }
+
+  /** A client's request: its level in the envelope, input rounds answered or relayed (see input-rounds.ts). */
+  override call(method: string, params: Result | undefined, opts: RequestOptions, ctx: CallContext): Promise<Result> {
+    return callWithInputRounds((m, p, o) => this.request(m, p, o), method, params, opts, ctx);
   }
 
   protected override get requestScoped(): boolean {
@@ -76,7 +85,7 @@ export class ModernUpstreamSession extends UpstreamSession {
    * Keep this session's `subscriptions/listen` open (a session in use, not a probe): the list changes
    * the server announces reach onNotification, as a 2025 session's GET stream would bring them.
    */
-  listenForChanges(): void {
+  override listenForChanges(): void {
     this.listen?.start();
   }
 

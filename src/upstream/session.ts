@@ -9,6 +9,8 @@ import {
   type JsonRpcRequest,
 } from '../mcp/jsonrpc.js';
 import { isSupportedLegacyVersion } from '../mcp/versions.js';
+import type { CallContext, RequestOptions, UpstreamConnection } from './connection.js';
+import { NO_REDACTION, type Redactor } from './redact.js';
 import { UpstreamError, type SendOptions, type UpstreamTransport } from './transport.js';
 
 export interface InitializeParams {
@@ -17,23 +19,19 @@ export interface InitializeParams {
   clientInfo: Record<string, unknown>;
 }
 
-export interface RequestOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /** Per-request headers for HTTP upstreams (x-mcp-{server}-* credentials, extra_headers). */
-  headers?: Record<string, string>;
-  /** Receives upstream progress for this request; the caller puts its own token back. */
-  onProgress?: (params: Record<string, unknown>) => void;
-  /** Who asks (key id): binds requestState wrapped for stateless clients to them. */
-  callerKeyId?: string;
-  /**
-   * 2026-07-28 upstreams: the notifications (log messages, ...) sent on this request's own response
-   * stream. They belong to this caller alone; without a receiver they are dropped, never fanned out.
-   */
-  onNotification?: (msg: JsonRpcNotification) => void;
-}
+export type { RequestOptions } from './connection.js';
 
 type Result = Record<string, unknown>;
+
+/**
+ * The upstream did not answer within its timeout. Still the JSON-RPC timeout clients expect, but
+ * told apart from a client's own cancel: only this one says the server is unwell (readiness).
+ */
+export class UpstreamTimeoutError extends McpError {
+  constructor(message: string) {
+    super(ErrorCode.RequestTimeout, message);
+  }
+}
 
 interface Pending {
   method: string;
@@ -51,7 +49,7 @@ interface Pending {
  * One initialized MCP session with an upstream server: JSON-RPC ids, timeouts, progress tokens and
  * cancellation on top of a raw transport. Payloads pass through as parsed JSON, never through schemas.
  */
-export class UpstreamSession {
+export class UpstreamSession implements UpstreamConnection {
   initializeResult?: Result;
   protocolVersion?: string;
   closed = false;
@@ -64,6 +62,7 @@ export class UpstreamSession {
   };
   /** The session ended without close() being called (child exited, stream lost). */
   onClose: (err: Error) => void = () => {};
+  onEnded?: () => void;
 
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -72,6 +71,7 @@ export class UpstreamSession {
     readonly server: string,
     protected readonly transport: UpstreamTransport,
     private readonly defaultTimeoutMs: number,
+    protected readonly redactor: Redactor = NO_REDACTION,
   ) {}
 
   get kind(): UpstreamTransport['kind'] {
@@ -96,6 +96,18 @@ export class UpstreamSession {
     this.initializeResult = result;
     return result;
   }
+
+  /** A 2025 session: one conversation, so a client's request is the request (levels are set session-wide). */
+  call(method: string, params: Result | undefined, opts: RequestOptions, ctx: CallContext): Promise<Result> {
+    if (ctx.stateless && params && typeof params.requestState === 'string') {
+      // A 2025-era upstream never issued state: whatever the client sends is not ours to trust.
+      return Promise.reject(new McpError(ErrorCode.InvalidParams, 'Invalid or expired requestState'));
+    }
+    return this.request(method, params, opts);
+  }
+
+  /** The GET stream opened at initialize already brings the server's changes. */
+  listenForChanges(): void {}
 
   /** Send a request and resolve with its raw `result`; upstream JSON-RPC errors reject as McpError. */
   request(method: string, params: Result | undefined, opts: RequestOptions = {}): Promise<Result> {
@@ -148,6 +160,7 @@ export class UpstreamSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.ended();
     this.failAll(new UpstreamError('closed', `upstream "${this.server}" session closed`));
     await this.transport.close().catch(() => {});
   }
@@ -170,10 +183,7 @@ export class UpstreamSession {
       this.sendCancel(id, 'timeout');
       this.abandon(
         id,
-        new McpError(
-          ErrorCode.RequestTimeout,
-          `upstream "${this.server}" did not answer ${entry.method} within ${entry.timeoutMs / 1000} s`,
-        ),
+        new UpstreamTimeoutError(`upstream "${this.server}" did not answer ${entry.method} within ${entry.timeoutMs / 1000} s`),
       );
     }, entry.timeoutMs);
   }
@@ -217,7 +227,9 @@ export class UpstreamSession {
     if (isResponse(msg)) {
       const id = typeof msg.id === 'number' ? msg.id : Number(msg.id);
       if ('error' in msg) {
-        this.settle(id, undefined, McpError.fromWire(msg.error));
+        const e = McpError.fromWire(msg.error);
+        // The server's own words may quote what we sent it (an Authorization header, an env secret).
+        this.settle(id, undefined, new McpError(e.code, this.redactor.redact(e.message), this.redactor.redactValue(e.data)));
       } else {
         this.settle(id, isObject(msg.result) ? msg.result : {});
       }
@@ -263,9 +275,16 @@ export class UpstreamSession {
   protected lost(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.ended();
     const reason = err ?? new UpstreamError('closed', `upstream "${this.server}" connection closed`);
     this.failAll(reason);
     this.onClose(reason);
+  }
+
+  private ended(): void {
+    const hook = this.onEnded;
+    this.onEnded = undefined;
+    hook?.();
   }
 
   private failAll(err: Error): void {

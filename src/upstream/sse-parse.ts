@@ -12,15 +12,21 @@ export interface SseSink {
  * Feeds an HTTP body carrying `text/event-stream` to `sink` as events arrive; resolves when the body ends.
  * An exception thrown by the sink stops reading (the body is destroyed) and rejects.
  */
-export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink): Promise<void> {
+export interface EventLimit {
+  bytes: number;
+  /** The error an oversized event fails the stream with (naming the server and the setting). */
+  error(): Error;
+}
+
+export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink, limit?: EventLimit): Promise<void> {
   let overflow: Error | undefined;
   const parser = createParser({
     onEvent: (event) => sink.onEvent(event),
     onRetry: sink.onRetry ? (ms) => sink.onRetry!(ms) : undefined,
-    maxBufferSize: MAX_EVENT_BYTES,
+    maxBufferSize: limit?.bytes ?? MAX_EVENT_BYTES,
     onError: (err) => {
       // Unknown fields are legal SSE and ignored; only an oversized event ends the stream.
-      if (err.type === 'max-buffer-size-exceeded') overflow = err;
+      if (err.type === 'max-buffer-size-exceeded') overflow = limit ? limit.error() : err;
     },
   });
   // undici bodies ignore setEncoding; a streaming decoder keeps multi-byte characters split across chunks whole.

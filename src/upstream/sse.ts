@@ -1,5 +1,5 @@
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
-import { causeOf, headerValue, isOk, NOOP_HANDLERS, UpstreamHttp, type HttpUpstreamOptions } from './http.js';
+import { headerValue, isOk, NOOP_HANDLERS, UpstreamHttp, type HttpUpstreamOptions } from './http-client.js';
 import { deliverJson, readEventStream } from './sse-parse.js';
 import { UpstreamError, type SendOptions, type TransportHandlers, type UpstreamTransport } from './transport.js';
 
@@ -70,21 +70,27 @@ export class SseTransport implements UpstreamTransport {
               : new UpstreamError('protocol', `upstream "${server}" closed its SSE stream before naming an endpoint`),
           );
         } else if (!this.closed) {
-          this.handlers.onclose(new UpstreamError('closed', `upstream "${server}" closed its SSE stream${err ? `: ${causeOf(err)}` : ''}`));
+          this.handlers.onclose(
+            new UpstreamError('closed', `upstream "${server}" closed its SSE stream${err ? `: ${this.http.cause(err)}` : ''}`),
+          );
         }
       };
-      readEventStream(res.body, {
-        onEvent: (ev) => {
-          if (ev.event === 'endpoint') {
-            if (started) return;
-            this.endpoint = this.endpointUrl(ev.data);
-            started = true;
-            resolve();
-          } else if (ev.event === undefined || ev.event === 'message') {
-            this.deliver(ev.data);
-          }
+      readEventStream(
+        res.body,
+        {
+          onEvent: (ev) => {
+            if (ev.event === 'endpoint') {
+              if (started) return;
+              this.endpoint = this.endpointUrl(ev.data);
+              started = true;
+              resolve();
+            } else if (ev.event === undefined || ev.event === 'message') {
+              this.deliver(ev.data);
+            }
+          },
         },
-      }).then(() => ended(), ended);
+        this.http.eventLimit,
+      ).then(() => ended(), ended);
     });
   }
 
@@ -109,7 +115,7 @@ export class SseTransport implements UpstreamTransport {
     try {
       deliverJson(data, (msg) => this.handlers.onmessage(msg as JsonRpcMessage));
     } catch (err) {
-      this.http.log?.warn({ server: this.http.server, err: causeOf(err) }, 'skipped an invalid message on the SSE stream');
+      this.http.log?.warn({ server: this.http.server, err: this.http.cause(err) }, 'skipped an invalid message on the SSE stream');
     }
   }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
+import type { Redactor } from './redact.js';
 import { UpstreamError, type TransportHandlers, type TransportLog, type UpstreamTransport } from './transport.js';
 
 export interface StdioOptions {
@@ -11,6 +12,8 @@ export interface StdioOptions {
   serverName: string;
   cwd?: string;
   log?: TransportLog;
+  /** The child's stderr and stray output may print its env secrets: masked before they are logged. */
+  redactor?: Redactor;
 }
 
 /** What a child inherits from the gateway: enough to find programs and its home, never the gateway's secrets. */
@@ -126,11 +129,17 @@ export class StdioTransport implements UpstreamTransport {
     try {
       msg = JSON.parse(line);
     } catch {
-      this.warn({ server: this.opts.serverName, line: line.slice(0, 200) }, 'stdio server wrote a line that is not JSON; ignored');
+      this.warn(
+        { server: this.opts.serverName, line: this.clean(line.slice(0, 200)) },
+        'stdio server wrote a line that is not JSON; ignored',
+      );
       return;
     }
     if (typeof msg !== 'object' || msg === null) {
-      this.warn({ server: this.opts.serverName, line: line.slice(0, 200) }, 'stdio server wrote JSON that is not a message; ignored');
+      this.warn(
+        { server: this.opts.serverName, line: this.clean(line.slice(0, 200)) },
+        'stdio server wrote JSON that is not a message; ignored',
+      );
       return;
     }
     try {
@@ -140,9 +149,14 @@ export class StdioTransport implements UpstreamTransport {
     }
   }
 
-  private onStderr(line: string): void {
+  private onStderr(raw: string): void {
+    const line = this.opts.redactor ? this.opts.redactor.redact(raw) : raw;
     if (this.opts.log) this.opts.log.info({ server: this.opts.serverName, stream: 'stderr' }, line);
     else console.error(`[${this.opts.serverName}] ${line}`);
+  }
+
+  private clean(text: string): string {
+    return this.opts.redactor ? this.opts.redactor.redact(text) : text;
   }
 
   private warn(obj: object, msg: string): void {

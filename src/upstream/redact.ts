@@ -1,0 +1,106 @@
+import type { ServerConfig } from '../config/types.js';
+
+const MASK = '[redacted]';
+/** Shorter values would mask ordinary words; no credential worth the name is this short. */
+const MIN_SECRET_CHARS = 6;
+/** Tokens learnt from the wire (OAuth renewals, per-request credentials); the oldest are forgotten first. */
+const MAX_LEARNT = 64;
+const SCHEME = /^(?:bearer|basic|token)\s+(.+)$/i;
+
+/**
+ * Every secret one upstream's requests carry, and the one place where text that came from that
+ * upstream (error bodies, JSON-RPC error messages, stderr, connection errors) loses them before it
+ * becomes an error, a log line or health state. An upstream may echo whatever we sent it.
+ */
+export class Redactor {
+  private readonly fixed = new Set<string>();
+  private readonly learnt = new Set<string>();
+  private sorted?: string[];
+
+  constructor(values: Iterable<string> = []) {
+    for (const v of values) this.addTo(this.fixed, v);
+  }
+
+  /** A credential put on the wire at request time (an OAuth token, a client's x-mcp-* header). */
+  learn(value: string): void {
+    if (this.fixed.has(value) || this.learnt.has(value)) return;
+    const before = this.learnt.size;
+    this.addTo(this.learnt, value);
+    if (this.learnt.size === before) return;
+    if (this.learnt.size > MAX_LEARNT) this.learnt.delete(this.learnt.values().next().value as string);
+  }
+
+  /** The header values credentials and per-request headers wrote onto one outbound request. */
+  learnHeaders(headers: Record<string, string>, names: Iterable<string>): void {
+    for (const n of names) {
+      const v = headers[n];
+      if (typeof v === 'string') this.learn(v);
+    }
+  }
+
+  redact(text: string): string {
+    if (text.length === 0) return text;
+    const all = (this.sorted ??= [...this.fixed, ...this.learnt].sort((a, b) => b.length - a.length));
+    let out = text;
+    // Longest first: a token inside `Bearer <token>` is masked with its scheme, not around it.
+    for (const s of all) if (out.includes(s)) out = out.split(s).join(MASK);
+    return out;
+  }
+
+  /** A JSON value (an error's data) with every string redacted; the same object when nothing matched. */
+  redactValue(v: unknown): unknown {
+    if (v === undefined) return v;
+    const text = JSON.stringify(v);
+    if (text === undefined) return v;
+    const clean = this.redact(text);
+    if (clean === text) return v;
+    try {
+      return JSON.parse(clean) as unknown;
+    } catch {
+      return MASK;
+    }
+  }
+
+  private addTo(set: Set<string>, value: string): void {
+    const add = (s: string) => {
+      if (s.length >= MIN_SECRET_CHARS) set.add(s);
+    };
+    add(value);
+    const m = SCHEME.exec(value);
+    if (m) {
+      add(m[1]);
+      // `Basic <base64>`: what it decodes to (`user:password`) and the password itself may be echoed too.
+      if (/^basic/i.test(value)) addDecoded(m[1], add);
+    }
+    this.sorted = undefined;
+  }
+}
+
+function addDecoded(b64: string, add: (s: string) => void): void {
+  const plain = Buffer.from(b64, 'base64').toString('utf8');
+  add(plain);
+  const colon = plain.indexOf(':');
+  if (colon >= 0) add(plain.slice(colon + 1));
+}
+
+/** The secrets a server's configuration holds, in every form they travel in. */
+export function redactorFor(server: ServerConfig): Redactor {
+  const values: string[] = [];
+  const auth = server.auth as Record<string, unknown>;
+  for (const k of ['value', 'clientSecret', 'secretAccessKey', 'sessionToken']) {
+    if (typeof auth[k] === 'string') values.push(auth[k] as string);
+  }
+  if (server.auth.type === 'basic') {
+    const b64 = Buffer.from(server.auth.value, 'utf8').toString('base64');
+    values.push(b64);
+    const colon = server.auth.value.indexOf(':');
+    if (colon >= 0) values.push(server.auth.value.slice(colon + 1));
+  }
+  values.push(...Object.values(server.staticHeaders));
+  // A stdio child gets its secrets through env; it may print them on stderr or in an error.
+  values.push(...Object.values(server.env));
+  return new Redactor(values);
+}
+
+/** For tests and callers holding no server: redacts nothing. */
+export const NO_REDACTION = new Redactor();
