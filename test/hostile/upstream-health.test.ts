@@ -40,8 +40,18 @@ describe('a hung stdio child', { timeout: 60_000 }, () => {
   let gw: TestGateway;
   let pid: number | undefined;
   before(async () => {
-    gw = await startTestGateway(`mcp_servers:\n  everything:${EVERYTHING_STDIO}\n    timeout: 3\n`);
-    await gw.upstreams.get('everything')!.describe();
+    gw = await startTestGateway(`mcp_servers:\n  everything:${EVERYTHING_STDIO}\n    timeout: 5\n`);
+    // A loaded machine may start the child slower than the timeout: the probe brings it up then.
+    const upstream = gw.upstreams.get('everything')!;
+    await until(
+      'the child to be up',
+      () =>
+        upstream.describe().then(
+          () => upstream.health().state === 'ready',
+          () => false,
+        ),
+      60_000,
+    );
   });
   after(async () => {
     if (pid) process.kill(pid, 'SIGCONT');
