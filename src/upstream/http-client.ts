@@ -161,7 +161,8 @@ export class UpstreamHttp {
         status,
       );
     }
-    const quoted = this.redactor.redact(text.slice(0, STATUS_BODY_CHARS));
+    // Redacted before it is cut: a secret cut in half would no longer be recognised.
+    const quoted = this.redactor.redact(text).slice(0, STATUS_BODY_CHARS);
     return new UpstreamError('http-status', `upstream "${this.server}" answered HTTP ${status}${quoted ? `: ${quoted}` : ''}`, status);
   }
 

@@ -27,15 +27,7 @@ export class Redactor {
     const before = this.learnt.size;
     this.addTo(this.learnt, value);
     if (this.learnt.size === before) return;
-    if (this.learnt.size > MAX_LEARNT) this.learnt.delete(this.learnt.values().next().value as string);
-  }
-
-  /** The header values credentials and per-request headers wrote onto one outbound request. */
-  learnHeaders(headers: Record<string, string>, names: Iterable<string>): void {
-    for (const n of names) {
-      const v = headers[n];
-      if (typeof v === 'string') this.learn(v);
-    }
+    while (this.learnt.size > MAX_LEARNT) this.learnt.delete(this.learnt.values().next().value as string);
   }
 
   redact(text: string): string {
@@ -63,7 +55,9 @@ export class Redactor {
 
   private addTo(set: Set<string>, value: string): void {
     const add = (s: string) => {
-      if (s.length >= MIN_SECRET_CHARS) set.add(s);
+      if (s.length < MIN_SECRET_CHARS || set.has(s)) return;
+      set.add(s);
+      this.sorted = undefined;
     };
     add(value);
     const m = SCHEME.exec(value);
@@ -72,7 +66,6 @@ export class Redactor {
       // `Basic <base64>`: what it decodes to (`user:password`) and the password itself may be echoed too.
       if (/^basic/i.test(value)) addDecoded(m[1], add);
     }
-    this.sorted = undefined;
   }
 }
 

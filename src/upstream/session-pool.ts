@@ -18,6 +18,8 @@ export class SharedEntry {
   /** uri -> number of leases subscribed through this shared session. */
   readonly subscriptions = new Map<string, number>();
   idleTimer?: NodeJS.Timeout;
+  /** When the session was last handed out. */
+  lastUsed = 0;
 
   constructor(
     readonly key: string,
@@ -85,7 +87,7 @@ export class SessionPool {
       // A session closed without being lost (a lease dropped it after the upstream said it no longer
       // knew it) must not be handed out again: every later request would fail on it.
       const s = await current;
-      if (!s.closed) return s;
+      if (!s.closed) return this.used(entry, s);
       if (entry.session === current) entry.session = undefined;
     }
     if (!entry.session) {
@@ -98,7 +100,13 @@ export class SessionPool {
         },
       );
     }
-    return entry.session;
+    return this.used(entry, await entry.session);
+  }
+
+  /** Handed out now: the idle grace counts from here, not from when opening (perhaps slowly) began. */
+  private used(entry: SharedEntry, s: UpstreamConnection): UpstreamConnection {
+    entry.lastUsed = Date.now();
+    return s;
   }
 
   join(entry: SharedEntry, member: SharedMember): void {
@@ -133,9 +141,9 @@ export class SessionPool {
     if (entry.members.size > 0 || this.shared.get(entry.key) !== entry) return;
     const s = entry.session;
     if (s) {
-      // A request still in flight on it (a listing) finishes first; the entry is looked at again later.
+      // A request still in flight on it (a listing), or a use since the timer was armed, keeps it a while longer.
       const inUse = s.then(
-        (c) => !c.closed && c.inFlight > 0,
+        (c) => !c.closed && (c.inFlight > 0 || Date.now() - entry.lastUsed < this.host.idleGraceMs),
         () => false,
       );
       void inUse.then((busy) => {

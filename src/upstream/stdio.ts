@@ -130,14 +130,14 @@ export class StdioTransport implements UpstreamTransport {
       msg = JSON.parse(line);
     } catch {
       this.warn(
-        { server: this.opts.serverName, line: this.clean(line.slice(0, 200)) },
+        { server: this.opts.serverName, line: this.clean(line).slice(0, 200) },
         'stdio server wrote a line that is not JSON; ignored',
       );
       return;
     }
     if (typeof msg !== 'object' || msg === null) {
       this.warn(
-        { server: this.opts.serverName, line: this.clean(line.slice(0, 200)) },
+        { server: this.opts.serverName, line: this.clean(line).slice(0, 200) },
         'stdio server wrote JSON that is not a message; ignored',
       );
       return;

@@ -45,6 +45,8 @@ test('defaults for a server and for every setting', () => {
     stateSecret: undefined,
     requestStateTtlMs: 300_000,
     replicaUrl: undefined,
+    maxSessionsPerUpstream: 100,
+    maxUpstreamResponseBytes: 32 * 1024 * 1024,
   });
 });
 

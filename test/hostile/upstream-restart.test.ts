@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { until } from '../upstream/poll.js';
+import { startEverything, type RunningEverything } from '../fixtures/everything.js';
+import { connectClient, startTestGateway, textOf, type TestGateway } from '../helpers/gateway.js';
+
+// Issue 11 item 1: server-everything restarted on the same port answers the old session id with 400.
+describe('an HTTP upstream restarted on the same port', { timeout: 120_000 }, () => {
+  let everything: RunningEverything;
+  let gw: TestGateway;
+  before(async () => {
+    everything = await startEverything('streamableHttp');
+    gw = await startTestGateway(`mcp_servers:\n  everything:\n    url: ${everything.url}\n    timeout: 5\n`);
+  });
+  after(async () => {
+    await gw?.close();
+    await everything?.stop();
+  });
+
+  it('gets a fresh upstream session and readiness follows, for old and new clients', async () => {
+    const upstream = gw.upstreams.get('everything')!;
+    const old = await connectClient(gw.mcpUrl('/mcp/everything'));
+    const echo = async (c: typeof old, message: string) => textOf(await c.callTool({ name: 'echo', arguments: { message } }));
+    assert.equal(await echo(old, 'before'), 'Echo: before');
+    const port = everything.port;
+    await everything.stop();
+    await assert.rejects(echo(old, 'while down'));
+    await until('the upstream to be marked down', () => upstream.health().state === 'down');
+    assert.equal(upstream.health().errorClass, 'connect');
+    everything = await startEverything('streamableHttp', port);
+    const back = Date.now();
+    // Calls in a loop, as the issue's client did; the first success ends it.
+    await until('a call to succeed after the restart', async () => {
+      try {
+        return (await echo(old, 'after')) === 'Echo: after';
+      } catch {
+        return false;
+      }
+    });
+    const recovered = Date.now() - back;
+    await until('readiness to follow', () => upstream.health().state === 'ready');
+    console.log(`# recovery after restart: first successful call ${recovered} ms after the server listened again`);
+    const fresh = await connectClient(gw.mcpUrl('/mcp/everything'));
+    assert.equal(await echo(fresh, 'new client'), 'Echo: new client');
+    const ready = await (await fetch(`${gw.url}/health/readiness`)).json();
+    assert.equal(ready.servers.everything.state, 'ready');
+    await old.close();
+    await fresh.close();
+  });
+
+  it('comes back without any client traffic: the probe reopens the default session', async () => {
+    const upstream = gw.upstreams.get('everything')!;
+    await upstream.describe();
+    const port = everything.port;
+    await everything.stop();
+    // One client call notices the server is gone; then nobody calls.
+    const client = await connectClient(gw.mcpUrl('/mcp/everything')).catch(() => undefined);
+    await client?.callTool({ name: 'echo', arguments: { message: 'x' } }).catch(() => {});
+    await client?.close();
+    await until('the upstream to be marked down', () => upstream.health().state === 'down');
+    everything = await startEverything('streamableHttp', port);
+    const back = Date.now();
+    await until('readiness to follow without traffic', () => upstream.health().state === 'ready');
+    console.log(`# readiness back ${Date.now() - back} ms after the server listened again (no client traffic)`);
+  });
+});
