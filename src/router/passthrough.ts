@@ -1,11 +1,10 @@
 import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
-import type { PolicyStage } from '../policy/stage.js';
-import type { TargetKind } from '../policy/target.js';
+import type { TargetKind } from '../mcp/target.js';
 import { removedServer, type ServerSource } from '../registry/registry.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';
-import type { CallContext, RouteSession } from './route.js';
+import type { CallContext, RoutePolicy, RouteSession } from './route.js';
 import { TASK_ID_METHODS, unknownTask, type TaskMapper } from './tasks.js';
 
 type Result = Record<string, unknown>;
@@ -44,7 +43,7 @@ function targetOf(method: string, params: Result | undefined): { kind: TargetKin
 
 export interface PassthroughDeps {
   servers: ServerSource;
-  policy: PolicyStage;
+  policy: RoutePolicy;
 }
 
 /**
@@ -129,7 +128,7 @@ export class PassthroughSession implements RouteSession {
   private admit(method: string, params: Result | undefined, caller: Caller): Result | undefined {
     const t = targetOf(method, params);
     if (!t) return params;
-    const own = t.kind === 'tool' && method === 'tools/call' ? this.deps.policy.server(this.server) : undefined;
+    const own = t.kind === 'tool' && method === 'tools/call' ? this.deps.policy.naming(this.server) : undefined;
     const name = own ? own.originalName(t.called) : t.called;
     const args = isObject(params!.arguments) ? params!.arguments : undefined;
     this.deps.policy.admit(caller, { server: this.server, kind: t.kind, name, arguments: args }, t.called);
@@ -142,7 +141,7 @@ export class PassthroughSession implements RouteSession {
     const items = spec ? result[spec.field] : undefined;
     if (!spec || !Array.isArray(items)) return result;
     const visible = this.deps.policy.filter(caller, this.server, spec.kind, items);
-    const own = spec.kind === 'tool' ? this.deps.policy.server(this.server) : undefined;
+    const own = spec.kind === 'tool' ? this.deps.policy.naming(this.server) : undefined;
     return { ...result, [spec.field]: own ? visible.map((t) => (isObject(t) ? own.present(t) : t)) : visible };
   }
 }

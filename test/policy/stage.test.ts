@@ -5,7 +5,7 @@ import type { Caller } from '../../src/caller/keys.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { ErrorCode, McpError } from '../../src/mcp/jsonrpc.js';
 import { PolicyStage } from '../../src/policy/stage.js';
-import type { Target, TargetKind } from '../../src/policy/target.js';
+import type { Target, TargetKind } from '../../src/mcp/target.js';
 import type { RegistryListener, ServerSource } from '../../src/registry/registry.js';
 import type { Upstream } from '../../src/upstream/upstream.js';
 
