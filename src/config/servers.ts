@@ -69,7 +69,8 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     accessGroups: f.access_groups ?? [],
     allowedTools: f.allowed_tools,
     disallowedTools: f.disallowed_tools,
-    allowedParams: f.allowed_params,
+    // Set only when configured: a server without it has the same shape as before the field existed.
+    ...(f.allowed_params ? { allowedParams: f.allowed_params } : {}),
     extraHeaders: (f.extra_headers ?? []).map((h) => h.toLowerCase()),
     staticHeaders: Object.fromEntries(Object.entries(f.static_headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     toolNameToDisplayName: f.tool_name_to_display_name ?? {},

@@ -1,8 +1,9 @@
 import type { Caller } from '../caller/keys.js';
 import type { ServerSource } from '../registry/registry.js';
+import type { RoutePolicy } from '../router/route.js';
 import { isObject, type McpError } from '../mcp/jsonrpc.js';
 import { refusedParams, refusedTool, ServerPolicy } from './server-policy.js';
-import { unknownTarget, type Target, type TargetKind } from './target.js';
+import { unknownTarget, type Target, type TargetKind } from '../mcp/target.js';
 
 type Item = Record<string, unknown>;
 
@@ -17,7 +18,7 @@ const NAME_FIELD: Record<TargetKind, string> = { tool: 'name', prompt: 'name', r
  * Inputs: each server's own settings (ServerPolicy, rebuilt when the registry changes a server) and
  * the caller's grants (`caller.access`, resolved ahead of time by the identity snapshot).
  */
-export class PolicyStage {
+export class PolicyStage implements RoutePolicy {
   private readonly servers = new Map<string, ServerPolicy | undefined>();
 
   constructor(
@@ -31,9 +32,24 @@ export class PolicyStage {
     });
   }
 
-  /** The server's own settings, for naming (display names, descriptions); undefined when it has none. */
+  /** The server's own settings; undefined when it has none. */
   server(name: string): ServerPolicy | undefined {
     return this.servers.get(name);
+  }
+
+  /** For naming (display names, descriptions) in the routers. */
+  naming(name: string): ServerPolicy | undefined {
+    return this.servers.get(name);
+  }
+
+  /** A tool hidden by the server's own allowed_tools/disallowed_tools is refused with the reason, not as unknown. */
+  explainHidden(server: string, called: string, listed: readonly Item[]): McpError | undefined {
+    const own = this.servers.get(server);
+    if (!own) return undefined;
+    for (const t of listed) {
+      if (typeof t.name === 'string' && !own.allows(t.name) && own.names(called, t.name)) return refusedTool(called, server);
+    }
+    return undefined;
   }
 
   /** Whether the caller may use the server at all. A server it may not use is, to it, one that does not exist. */

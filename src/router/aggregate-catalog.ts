@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { Caller } from '../caller/keys.js';
 import type { GatewaySettings, ServerConfig } from '../config/types.js';
 import { freezeForJson } from '../mcp/frozen-json.js';
-import type { PolicyStage } from '../policy/stage.js';
-import type { TargetKind } from '../policy/target.js';
+import type { TargetKind } from '../mcp/target.js';
 import type { ServerSource } from '../registry/registry.js';
 import { profileKey } from '../upstream/lease.js';
 import { CatalogStore, type Listing } from './catalog.js';
@@ -18,6 +17,7 @@ import {
   type UriTable,
 } from './catalog-build.js';
 import type { CursorCodec } from './cursor.js';
+import type { RoutePolicy } from './route.js';
 import { MIN_EXPOSED_NAME_LENGTH, type NameTable } from './names.js';
 import type { TaskHandles } from './tasks.js';
 
@@ -76,7 +76,7 @@ export function accessKey(caller: Caller): string {
 
 export interface AggregateDeps {
   servers: ServerSource;
-  policy: PolicyStage;
+  policy: RoutePolicy;
   settings: GatewaySettings;
   log: Logger;
   tasks: TaskHandles;

@@ -1,7 +1,6 @@
 import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError } from '../mcp/jsonrpc.js';
-import { refusedTool } from '../policy/server-policy.js';
-import { unknownTarget } from '../policy/target.js';
+import { unknownTarget } from '../mcp/target.js';
 import type { AggregateCatalog, View } from './aggregate-catalog.js';
 import { resolveUri, type NamedKind, type UriTarget } from './catalog-build.js';
 import type { NameTarget } from './names.js';
@@ -41,18 +40,11 @@ export async function resolveName(r: Resolving, kind: NamedKind, name: string): 
   );
 }
 
-/** A tool hidden by the server's own allowed_tools/disallowed_tools is refused with the reason, not as unknown. */
+/** A tool hidden by the server's own allowed_tools/disallowed_tools is refused with the reason (the policy's), not as unknown. */
 function explainFiltered(r: Resolving, name: string, view: View): void {
-  const wanted = name.toLowerCase();
-  const sep = r.shared.deps.settings.toolPrefixSeparator;
   for (const [server, listing] of view.raw) {
-    const own = r.shared.deps.policy.server(server);
-    const cfg = r.shared.config(server);
-    if (!own || !cfg) continue;
-    const forms = (tool: string) => [tool, `${cfg.alias ?? cfg.name}${sep}${tool}`, `${cfg.name}${sep}${tool}`].map((f) => f.toLowerCase());
-    for (const t of listing.items) {
-      if (typeof t.name === 'string' && !own.allows(t.name) && forms(t.name).includes(wanted)) throw refusedTool(name, server);
-    }
+    const refusal = r.shared.deps.policy.explainHidden(server, name, listing.items);
+    if (refusal) throw refusal;
   }
 }
 

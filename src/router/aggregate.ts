@@ -1,6 +1,6 @@
 import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification } from '../mcp/jsonrpc.js';
-import type { TargetKind } from '../policy/target.js';
+import type { TargetKind } from '../mcp/target.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import { profileKey } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';

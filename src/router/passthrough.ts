@@ -1,11 +1,10 @@
 import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
-import type { PolicyStage } from '../policy/stage.js';
-import type { TargetKind } from '../policy/target.js';
+import type { TargetKind } from '../mcp/target.js';
 import { removedServer, type ServerSource } from '../registry/registry.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';
-import type { CallContext, RouteSession } from './route.js';
+import type { CallContext, RoutePolicy, RouteSession } from './route.js';
 import { TASK_ID_METHODS, unknownTask, type TaskMapper } from './tasks.js';
 
 type Result = Record<string, unknown>;
@@ -25,11 +24,26 @@ const TARGETED = new Map<string, { kind: TargetKind; param: string }>([
   ['resources/read', { kind: 'resource', param: 'uri' }],
   ['resources/subscribe', { kind: 'resource', param: 'uri' }],
   ['resources/unsubscribe', { kind: 'resource', param: 'uri' }],
+  ...[...TASK_ID_METHODS].map((m) => [m, { kind: 'task' as const, param: 'taskId' }] as const),
 ]);
+
+/** What a request is about, as the client named it; undefined for requests about no particular target. */
+function targetOf(method: string, params: Result | undefined): { kind: TargetKind; called: string } | undefined {
+  if (!isObject(params)) return undefined;
+  if (method === 'completion/complete') {
+    const ref = isObject(params.ref) ? params.ref : undefined;
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') return { kind: 'prompt', called: ref.name };
+    if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') return { kind: 'template', called: ref.uri };
+    return undefined;
+  }
+  const spec = TARGETED.get(method);
+  const called = spec ? params[spec.param] : undefined;
+  return spec && typeof called === 'string' ? { kind: spec.kind, called } : undefined;
+}
 
 export interface PassthroughDeps {
   servers: ServerSource;
-  policy: PolicyStage;
+  policy: RoutePolicy;
 }
 
 /**
@@ -112,14 +126,13 @@ export class PassthroughSession implements RouteSession {
 
   /** The request as the upstream gets it, once the policy admitted it (a display name mapped back to the tool's own). */
   private admit(method: string, params: Result | undefined, caller: Caller): Result | undefined {
-    const spec = TARGETED.get(method);
-    const called = isObject(params) ? params[spec?.param ?? ''] : undefined;
-    if (!spec || typeof called !== 'string') return params;
-    const own = spec.kind === 'tool' ? this.deps.policy.server(this.server) : undefined;
-    const name = own ? own.originalName(called) : called;
+    const t = targetOf(method, params);
+    if (!t) return params;
+    const own = t.kind === 'tool' && method === 'tools/call' ? this.deps.policy.naming(this.server) : undefined;
+    const name = own ? own.originalName(t.called) : t.called;
     const args = isObject(params!.arguments) ? params!.arguments : undefined;
-    this.deps.policy.admit(caller, { server: this.server, kind: spec.kind, name, arguments: args }, called);
-    return name === called ? params : { ...params, name };
+    this.deps.policy.admit(caller, { server: this.server, kind: t.kind, name, arguments: args }, t.called);
+    return name === t.called ? params : { ...params, name };
   }
 
   /** A listing as this caller may see it: filtered by the policy, with the server's display names applied. */
@@ -128,7 +141,7 @@ export class PassthroughSession implements RouteSession {
     const items = spec ? result[spec.field] : undefined;
     if (!spec || !Array.isArray(items)) return result;
     const visible = this.deps.policy.filter(caller, this.server, spec.kind, items);
-    const own = spec.kind === 'tool' ? this.deps.policy.server(this.server) : undefined;
+    const own = spec.kind === 'tool' ? this.deps.policy.naming(this.server) : undefined;
     return { ...result, [spec.field]: own ? visible.map((t) => (isObject(t) ? own.present(t) : t)) : visible };
   }
 }

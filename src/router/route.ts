@@ -1,4 +1,6 @@
 import type { Caller } from '../caller/keys.js';
+import type { McpError } from '../mcp/jsonrpc.js';
+import type { Target, TargetKind } from '../mcp/target.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 
 type Result = Record<string, unknown>;
@@ -36,6 +38,32 @@ export interface RouteScope {
    * each request, so an aggregate session sees servers added after it started. `servers` is the set at open.
    */
   all?: boolean;
+}
+
+/** A server's own tool naming settings as the routers apply them (display names, descriptions). */
+export interface ToolNaming {
+  /** Display name and description overrides on one listed tool (a copy; unknown fields kept). */
+  present(tool: Record<string, unknown>): Record<string, unknown>;
+  /** The upstream name for a call by the name a one-server listing showed. */
+  originalName(called: string): string;
+}
+
+/**
+ * What the routers ask before they list or forward: the policy stage (src/policy) implements it,
+ * and is handed to the routers, so the router never imports the stage above it on the request path.
+ */
+export interface RoutePolicy {
+  /** Nothing on this server can be hidden from or refused to this caller: relay untouched. */
+  untouched(caller: Caller, server: string): boolean;
+  serverVisible(caller: Caller, server: string): boolean;
+  /** Throws the refusal when the request on `t` is not admitted. */
+  admit(caller: Caller, t: Target, called?: string): void;
+  /** One server's listing of one kind as this caller may see it. */
+  filter(caller: Caller, server: string, kind: TargetKind, items: readonly Record<string, unknown>[]): Record<string, unknown>[];
+  /** The server's naming settings; undefined when it has none. */
+  naming(server: string): ToolNaming | undefined;
+  /** Why a called tool name is in no listing, when the server's own settings hid it (else undefined: it is unknown). */
+  explainHidden(server: string, called: string, listed: readonly Record<string, unknown>[]): McpError | undefined;
 }
 
 /** Which endpoint a session belongs to: a request on another endpoint must not reach it. Bare `/mcp` is one endpoint whatever servers it holds now. */

@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '../caller/keys.js';
-import type { PolicyStage } from '../policy/stage.js';
 import { removedServer, type ServerSource } from '../registry/registry.js';
-import type { RouteScope } from './route.js';
+import type { RoutePolicy, RouteScope } from './route.js';
 
 /** Removed server names remembered for their sessions' error message. */
 const MAX_REMOVED = 1000;
@@ -24,7 +23,7 @@ export class ScopeResolver {
 
   constructor(
     private readonly servers: ServerSource,
-    private readonly policy: PolicyStage,
+    private readonly policy: Pick<RoutePolicy, 'serverVisible'>,
   ) {
     this.index();
     servers.subscribe((e) => {

@@ -5,7 +5,7 @@ import type { Caller } from '../../src/caller/keys.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { ErrorCode, McpError } from '../../src/mcp/jsonrpc.js';
 import { PolicyStage } from '../../src/policy/stage.js';
-import type { Target, TargetKind } from '../../src/policy/target.js';
+import type { Target, TargetKind } from '../../src/mcp/target.js';
 import type { RegistryListener, ServerSource } from '../../src/registry/registry.js';
 import type { Upstream } from '../../src/upstream/upstream.js';
 
@@ -150,3 +150,19 @@ describe('policy stage', () => {
 function fieldOf(kind: TargetKind): string {
   return { tool: 'name', prompt: 'name', resource: 'uri', template: 'uriTemplate', task: 'taskId' }[kind];
 }
+
+describe('allowed_params in config.yaml', () => {
+  it('is read per tool, and a malformed value is refused naming the key', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    const ok = parseConfig(
+      'mcp_servers:\n  s:\n    url: http://127.0.0.1:9/mcp\n    allowed_params: { search: [q, limit] }\n',
+      'p.yaml',
+      {},
+    );
+    assert.deepEqual(ok.servers[0]!.allowedParams, { search: ['q', 'limit'] });
+    assert.throws(
+      () => parseConfig('mcp_servers:\n  s:\n    url: http://127.0.0.1:9/mcp\n    allowed_params: { search: q }\n', 'p.yaml', {}),
+      /allowed_params/,
+    );
+  });
+});

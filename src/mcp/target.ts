@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from '../mcp/jsonrpc.js';
+import { ErrorCode, McpError } from './jsonrpc.js';
 
 /** What a request or a listed item is about, once the router has resolved names back to the upstream's own. */
 export type TargetKind = 'tool' | 'prompt' | 'resource' | 'template' | 'task';
