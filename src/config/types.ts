@@ -86,6 +86,20 @@ export interface GatewaySettings {
    * retry that reaches another replica is forwarded here (the address travels in the signed state).
    */
   replicaUrl?: string;
+  /** Deepest JSON nesting accepted in a request body (deeper: -32600 / -32602 at once, never a stack overflow). */
+  maxJsonDepth: number;
+  /** Most messages in one JSON-RPC batch. */
+  maxBatchSize: number;
+  /** Bytes one SSE stream may hold unread by its client before the gateway closes it. */
+  streamBufferBytes: number;
+  /** Time a client has to send its request headers. */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this long (above a load balancer's usual 60 s). */
+  idleTimeoutMs: number;
+  /** Open client connections at most. */
+  maxConnections: number;
 }
 
 export interface GatewayConfig {
