@@ -45,6 +45,13 @@ test('defaults for a server and for every setting', () => {
     stateSecret: undefined,
     requestStateTtlMs: 300_000,
     replicaUrl: undefined,
+    maxJsonDepth: 64,
+    maxBatchSize: 50,
+    streamBufferBytes: 4 * 1024 * 1024,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
+    idleTimeoutMs: 65_000,
+    maxConnections: 4096,
   });
 });
 
