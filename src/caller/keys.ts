@@ -35,6 +35,13 @@ function stripBearer(v: string): string {
 export class KeyResolver {
   private readonly masterDigest?: Buffer;
   private readonly masterId?: string;
+  /**
+   * Presented key → resolved caller, so a known key costs one Map lookup instead of a SHA-256 per
+   * request. Only keys that resolved are kept (random wrong keys never enter), and the map is
+   * bounded: past MEMO_LIMIT the oldest entry goes. Whatever revokes a key must call forget().
+   */
+  private readonly memo = new Map<string, Caller>();
+  static readonly MEMO_LIMIT = 1024;
 
   constructor(masterKey: string | undefined) {
     if (masterKey) {
@@ -46,6 +53,22 @@ export class KeyResolver {
   resolve(headers: IncomingHttpHeaders): Caller | undefined {
     const key = presentedKey(headers);
     if (key === undefined || !this.masterDigest) return undefined;
-    return timingSafeEqual(digest(key), this.masterDigest) ? { keyId: this.masterId!, isMaster: true } : undefined;
+    const known = this.memo.get(key);
+    if (known) return known;
+    if (!timingSafeEqual(digest(key), this.masterDigest)) return undefined;
+    const caller: Caller = { keyId: this.masterId!, isMaster: true };
+    if (this.memo.size >= KeyResolver.MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
+    this.memo.set(key, caller);
+    return caller;
+  }
+
+  /** Drop every memoised resolution (a key was revoked or changed). */
+  forget(): void {
+    this.memo.clear();
+  }
+
+  /** How many presented keys are memoised (for tests: random keys must not grow it). */
+  get memoSize(): number {
+    return this.memo.size;
   }
 }

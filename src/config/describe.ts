@@ -63,6 +63,11 @@ function describeSettings(cfg: GatewayConfig): string[] {
   return [
     `  session_ttl_seconds: ${s.sessionTtlMs / 1000}`,
     `  max_body_bytes: ${s.maxBodyBytes}`,
+    `  max_json_depth: ${s.maxJsonDepth}`,
+    `  max_batch_size: ${s.maxBatchSize}`,
+    `  stream_buffer_bytes: ${s.streamBufferBytes}`,
+    `  header_timeout_seconds: ${s.headersTimeoutMs / 1000}, request_timeout_seconds: ${s.requestTimeoutMs / 1000}, idle_timeout_seconds: ${s.idleTimeoutMs / 1000}`,
+    `  max_connections: ${s.maxConnections}`,
     `  allowed_origins: ${list(s.allowedOrigins)}`,
     `  tool_prefix_separator: ${JSON.stringify(s.toolPrefixSeparator)}`,
     `  max_tool_name_length: ${s.maxToolNameLength}`,

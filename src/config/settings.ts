@@ -28,6 +28,13 @@ function settingsFields(env: Env) {
     request_state_ttl_seconds: positiveSeconds,
     max_sessions_per_upstream: z.number().int('must be a whole number').positive('must be greater than 0'),
     max_upstream_response_bytes: z.number().int('must be a whole number of bytes').positive('must be greater than 0'),
+    max_json_depth: z.number().int('must be a whole number').min(8, 'must be at least 8 (MCP messages nest a few levels themselves)'),
+    max_batch_size: z.number().int('must be a whole number').positive('must be greater than 0'),
+    stream_buffer_bytes: z.number().int('must be a whole number of bytes').min(65_536, 'must be at least 65536 (64 KiB)'),
+    header_timeout_seconds: positiveSeconds,
+    request_timeout_seconds: positiveSeconds,
+    idle_timeout_seconds: positiveSeconds,
+    max_connections: z.number().int('must be a whole number').positive('must be greater than 0'),
     replica_url: resolvable(env).pipe(
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
@@ -68,6 +75,13 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     replicaUrl: f.replica_url,
     maxSessionsPerUpstream: f.max_sessions_per_upstream ?? 100,
     maxUpstreamResponseBytes: f.max_upstream_response_bytes ?? 32 * MIB,
+    maxJsonDepth: f.max_json_depth ?? 64,
+    maxBatchSize: f.max_batch_size ?? 50,
+    streamBufferBytes: f.stream_buffer_bytes ?? 4 * MIB,
+    headersTimeoutMs: (f.header_timeout_seconds ?? 10) * 1000,
+    requestTimeoutMs: (f.request_timeout_seconds ?? 60) * 1000,
+    idleTimeoutMs: (f.idle_timeout_seconds ?? 65) * 1000,
+    maxConnections: f.max_connections ?? 4096,
   };
 }
 

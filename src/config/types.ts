@@ -92,6 +92,20 @@ export interface GatewaySettings {
   maxSessionsPerUpstream: number;
   /** The largest response body (or single event) accepted from an HTTP upstream. */
   maxUpstreamResponseBytes: number;
+  /** Deepest JSON nesting accepted in a request body (deeper: -32600 / -32602 at once, never a stack overflow). */
+  maxJsonDepth: number;
+  /** Most messages in one JSON-RPC batch. */
+  maxBatchSize: number;
+  /** Bytes one SSE stream may hold unread by its client before the gateway closes it. */
+  streamBufferBytes: number;
+  /** Time a client has to send its request headers. */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this long (above a load balancer's usual 60 s). */
+  idleTimeoutMs: number;
+  /** Open client connections at most. */
+  maxConnections: number;
 }
 
 export interface GatewayConfig {

@@ -2,16 +2,17 @@ import type { Caller } from '../caller/keys.js';
 import {
   ErrorCode,
   McpError,
-  errorResponse,
   isObject,
   type JsonRpcId,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../mcp/jsonrpc.js';
-import type { CallContext, RouteSession } from '../router/route.js';
+import type { RouteSession } from '../router/route.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
-import { UpstreamError } from '../upstream/transport.js';
+import { callContext, LazyAbort, type HeadersFor } from './call-context.js';
+import { toErrorResponse } from './error-catalogue.js';
+import { requestShapeError } from './request-checks.js';
 import type { ReplyChannel as Responder } from './responder.js';
 import type { SseStream } from './sse.js';
 
@@ -20,7 +21,7 @@ const BACKLOG_LIMIT = 256;
 const CLIENT_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
 interface InFlight {
-  abort: AbortController;
+  abort: LazyAbort;
   responder: Responder;
 }
 
@@ -31,11 +32,11 @@ interface ClientRequest {
 }
 
 /** Which client capability a server-to-client request needs. */
-const REQUIRED_CAPABILITY: Record<string, string> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
-};
+const REQUIRED_CAPABILITY: ReadonlyMap<string, string> = new Map([
+  ['sampling/createMessage', 'sampling'],
+  ['elicitation/create', 'elicitation'],
+  ['roots/list', 'roots'],
+]);
 
 /**
  * One downstream MCP session (2025 era and older): its negotiated version and capabilities, its
@@ -60,7 +61,9 @@ export class DownstreamSession implements ClientSink {
     readonly caller: Caller,
     readonly scopeKey: string,
     readonly profile: ClientProfile,
-    private readonly headersFor: (server: string) => Record<string, string> | undefined,
+    private readonly headersFor: HeadersFor,
+    /** A GET stream whose client has not read for this long no longer keeps the session alive. */
+    private readonly stallMs = Infinity,
   ) {}
 
   get protocolVersion(): string {
@@ -69,20 +72,13 @@ export class DownstreamSession implements ClientSink {
 
   /** Run one client request through the route and answer it on its responder. */
   handleRequest(msg: JsonRpcRequest, responder: Responder, headersFor = this.headersFor): void {
+    const refused = requestShapeError(msg);
+    if (refused) return responder.finish(toErrorResponse(msg.id, refused));
     const key = idKey(msg.id);
-    const abort = new AbortController();
+    const abort = new LazyAbort();
     this.inflight.set(key, { abort, responder });
     this.openResponders.push(responder);
-    const token = isObject(msg.params) && isObject(msg.params._meta) ? msg.params._meta.progressToken : undefined;
-    const ctx: CallContext = {
-      caller: this.caller,
-      signal: abort.signal,
-      headersFor,
-      onProgress:
-        token === undefined
-          ? undefined
-          : (p) => void responder.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } }),
-    };
+    const ctx = callContext(this.caller, headersFor, msg, responder, abort);
     this.route.request(msg.method, msg.params, ctx).then(
       (result) => this.done(key, responder, { jsonrpc: '2.0', id: msg.id, result }),
       (err: unknown) => this.done(key, responder, toErrorResponse(msg.id, err)),
@@ -102,8 +98,7 @@ export class DownstreamSession implements ClientSink {
         }
         return;
       }
-      const ctx: CallContext = { caller: this.caller, signal: new AbortController().signal, headersFor };
-      this.route.notify(note.method, note.params, ctx).catch(() => {});
+      this.route.notify(note.method, note.params, callContext(this.caller, headersFor, undefined, undefined)).catch(() => {});
       return;
     }
     const response = msg as JsonRpcResponse;
@@ -123,7 +118,7 @@ export class DownstreamSession implements ClientSink {
   }
 
   request(msg: JsonRpcRequest): Promise<Record<string, unknown>> {
-    const needed = REQUIRED_CAPABILITY[msg.method];
+    const needed = REQUIRED_CAPABILITY.get(msg.method);
     if (needed && !(needed in this.profile.capabilities)) {
       return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Client does not support ${msg.method}`));
     }
@@ -155,8 +150,11 @@ export class DownstreamSession implements ClientSink {
     for (const m of pending) stream.send(m);
   }
 
+  /** In use: a request in flight, or a GET stream its client still reads (a stalled one does not count). */
   get busy(): boolean {
-    return this.inflight.size > 0 || this.getStream !== undefined;
+    if (this.inflight.size > 0) return true;
+    const stream = this.getStream;
+    return stream !== undefined && !stream.closed && stream.stalledFor() < this.stallMs;
   }
 
   async close(): Promise<void> {
@@ -188,13 +186,4 @@ export class DownstreamSession implements ClientSink {
 
 function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? 'n' + id : 's' + id;
-}
-
-/** Any failure as a JSON-RPC error response that names the server and the cause. */
-export function toErrorResponse(id: JsonRpcId | null, err: unknown): JsonRpcResponse {
-  if (err instanceof McpError) return errorResponse(id, err.code, err.message, err.data);
-  if (err instanceof UpstreamError) {
-    return errorResponse(id, err.failure === 'timeout' ? ErrorCode.RequestTimeout : ErrorCode.ConnectionClosed, err.message);
-  }
-  return errorResponse(id, ErrorCode.InternalError, 'internal error');
 }

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorResponse, type JsonRpcId } from '../mcp/jsonrpc.js';
 
 export class BodyTooLarge extends Error {}
+
+/** The client went away while sending its body: its doing, not a gateway failure (logged at info). */
+export class ClientAborted extends Error {
+  constructor() {
+    super('the client aborted its request body');
+    this.name = 'ClientAborted';
+  }
+}
 
 /** Read the whole body, refusing more than `limit` bytes (and saying so before reading it all). */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -21,7 +28,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    // Node reports a body cut short as an 'error' ("aborted", ECONNRESET) or a close before 'end'.
+    req.on('error', (err) => reject(req.destroyed || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? new ClientAborted() : err));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientAborted());
+    });
   });
 }
 
@@ -29,17 +40,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
-}
-
-/** An HTTP-level refusal carrying a JSON-RPC error body, as MCP clients expect. */
-export function sendRpcError(
-  res: ServerResponse,
-  status: number,
-  code: number,
-  message: string,
-  opts: { id?: JsonRpcId | null; headers?: Record<string, string>; data?: unknown } = {},
-): void {
-  sendJson(res, status, errorResponse(opts.id ?? null, code, message, opts.data), opts.headers);
 }
 
 export function headerValue(v: string | string[] | undefined): string | undefined {

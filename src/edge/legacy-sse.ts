@@ -12,12 +12,15 @@ import {
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
 import { scopeKey, type RouteScope } from '../router/route.js';
 import { profileFromInitialize, UNKNOWN_CLIENT } from '../upstream/lease.js';
-import { DownstreamSession, toErrorResponse } from './downstream.js';
-import { sendRpcError } from './http-util.js';
-import { jsonContentType, jsonRpcMessages, parseJsonBody } from './json-body.js';
+import { NEVER_ABORTED } from './call-context.js';
+import { DownstreamSession } from './downstream.js';
+import { refuse, toErrorResponse } from './error-catalogue.js';
+import type { HeadersFor } from './call-context.js';
+import type { Inbound, TransportDeps } from './inbound.js';
+import { jsonRpcMessages, parseJsonBody } from './json-body.js';
+import { requireAccept, requireJsonContentType } from './negotiate.js';
 import { StreamReplies } from './responder.js';
 import { SseStream } from './sse.js';
-import type { Inbound, StreamableDeps } from './streamable.js';
 
 /**
  * The 2024-11-05 HTTP+SSE transport: a GET opens the session's only stream, the client POSTs its
@@ -32,7 +35,7 @@ interface LegacyState {
 }
 
 /** What this transport uses of the edge. */
-type LegacyDeps = Pick<StreamableDeps, 'router' | 'sessions' | 'maxBodyBytes' | 'upstreamHeaders'>;
+type LegacyDeps = Pick<TransportDeps, 'router' | 'sessions' | 'limits' | 'upstreamHeaders'>;
 
 const states = new WeakMap<DownstreamSession, LegacyState>();
 
@@ -47,13 +50,11 @@ function legacyScopeKey(scope: RouteScope): string {
 /** GET `.../sse`: open the stream, create the session and announce where to POST. */
 export function handleSseStream(inb: Inbound, deps: LegacyDeps, path: string): void {
   const { req, res, caller, scope } = inb;
-  const accept = req.headers.accept;
-  if (accept !== undefined && !accept.includes('text/event-stream') && !accept.includes('*/*')) {
-    return sendRpcError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
-  }
+  if (!requireAccept(req, res, ['text/event-stream'])) return;
   const profile = { protocolVersion: DEFAULT_NEGOTIATED_VERSION, capabilities: {}, clientInfo: UNKNOWN_CLIENT };
   const session = new DownstreamSession(deps.sessions.newId(), caller, legacyScopeKey(scope), profile, deps.upstreamHeaders(req.headers));
-  const stream = new SseStream(res, {}, { keepalive: true });
+  // Every answer rides this stream: one the client stops reading is closed, which ends the session.
+  const stream = new SseStream(res, {}, { keepalive: true, maxBufferBytes: deps.limits.streamBufferBytes });
   states.set(session, { stream, initialized: false });
   deps.sessions.add(session);
   res.on('close', () => void deps.sessions.delete(session.id).catch(() => {}));
@@ -80,12 +81,7 @@ export async function handleSseMessage(inb: Inbound, deps: LegacyDeps, query: UR
   if (!session) return;
   const state = states.get(session)!;
   if (messages.batch && !versionAllowsBatch(session.protocolVersion)) {
-    return sendRpcError(
-      res,
-      400,
-      ErrorCode.InvalidRequest,
-      `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`,
-    );
+    return refuse(res, 'badRequest', `Invalid Request: JSON-RPC batches are not allowed in protocol version ${session.protocolVersion}`);
   }
   const first = messages.list[0]!;
   log.method = typeof first.method === 'string' ? first.method : 'response';
@@ -114,26 +110,21 @@ function notInitialized(m: JsonRpcRequest): JsonRpcResponse {
 
 /** Validates and parses the body; answers the client itself (and returns undefined) when it is unusable. */
 async function readMessages(inb: Inbound, deps: LegacyDeps): Promise<{ list: JsonRpcMessage[]; batch: boolean } | undefined> {
-  if (!jsonContentType(inb.req, inb.res)) return undefined;
-  const parsed = await parseJsonBody(inb.req, inb.res, deps.maxBodyBytes);
-  return parsed && jsonRpcMessages(inb.res, parsed.body);
+  if (!requireJsonContentType(inb.req, inb.res)) return undefined;
+  const parsed = await parseJsonBody(inb.req, inb.res, deps.limits);
+  return parsed && jsonRpcMessages(inb.res, parsed.body, deps.limits);
 }
 
 /** The session named by `sessionId`, if this caller opened it on this route; otherwise answers. */
 function findSession(inb: Inbound, deps: LegacyDeps, id: string | null | undefined): DownstreamSession | undefined {
   if (!id) {
-    sendRpcError(
-      inb.res,
-      400,
-      ErrorCode.InvalidRequest,
-      'Bad Request: the sessionId query parameter is required (use the endpoint announced on the SSE stream)',
-    );
+    refuse(inb.res, 'badRequest', 'Bad Request: the sessionId query parameter is required (use the endpoint announced on the SSE stream)');
     return undefined;
   }
   const s = deps.sessions.get(id);
   // Another key's session, or one opened on another route or transport, does not exist for this request.
   if (!s || s.closed || !states.has(s) || s.caller.keyId !== inb.caller.keyId || s.scopeKey !== legacyScopeKey(inb.scope)) {
-    sendRpcError(inb.res, 404, ErrorCode.InvalidRequest, 'Session not found: it expired or its SSE stream closed; open a new one with GET');
+    refuse(inb.res, 'notFound', 'Session not found: it expired or its SSE stream closed; open a new one with GET');
     return undefined;
   }
   inb.log.session = true;
@@ -147,7 +138,7 @@ function initialize(
   session: DownstreamSession,
   state: LegacyState,
   msg: JsonRpcRequest,
-  headersFor: ReturnType<StreamableDeps['upstreamHeaders']>,
+  headersFor: HeadersFor,
 ): void {
   if (state.ready) {
     state.stream.send(errorResponse(msg.id, ErrorCode.InvalidRequest, 'Invalid Request: session already initialized'));
@@ -157,7 +148,7 @@ function initialize(
   const protocolVersion = negotiateVersion(params.protocolVersion);
   Object.assign(session.profile, profileFromInitialize(params, protocolVersion));
   session.route = deps.router.open(inb.scope, session.profile, session);
-  state.ready = session.route.initialize({ caller: inb.caller, signal: new AbortController().signal, headersFor }).then(
+  state.ready = session.route.initialize({ caller: inb.caller, signal: NEVER_ABORTED, headersFor }).then(
     (result) => {
       state.initialized = true;
       state.stream.send({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion, ...result } });

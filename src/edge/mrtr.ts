@@ -46,7 +46,8 @@ export class Exchange implements ClientSink {
   }
 
   request(msg: JsonRpcRequest): Promise<Result> {
-    const cap = CAPABILITY[msg.method];
+    // Object.hasOwn: a method named like a prototype property ("constructor") must not match.
+    const cap = Object.hasOwn(CAPABILITY, msg.method) ? CAPABILITY[msg.method] : undefined;
     if (!cap || !(cap in this.capabilities)) {
       // Never ask a client for input of a kind it did not declare in this request.
       return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Client does not support ${msg.method}`));

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { ErrorCode, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { sendRpcError } from './http-util.js';
+import type { JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { refuse } from './error-catalogue.js';
 
 /** Marks a forwarded retry: a replica never forwards it again (no loops between misconfigured peers). */
 export const FORWARDED_HEADER = 'x-toolgate-forwarded';
@@ -22,7 +22,7 @@ export async function forwardRetry(req: IncomingMessage, res: ServerResponse, ms
   try {
     answer = await fetch(new URL(req.url ?? '/mcp', holder), { method: 'POST', headers, body: JSON.stringify(msg), signal: abort.signal });
   } catch {
-    return sendRpcError(res, 502, ErrorCode.InternalError, 'the replica holding this call did not answer', { id: msg.id });
+    return refuse(res, 'badGateway', 'the replica holding this call did not answer', { id: msg.id });
   }
   const out: Record<string, string> = {};
   for (const k of ['content-type', 'cache-control', 'x-accel-buffering']) {

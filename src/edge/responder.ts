@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { responseJson } from '../mcp/frozen-json.js';
+import type { InputLimits } from './input-limits.js';
 import { SseStream } from './sse.js';
 
 /** Where the answer to one client request goes, and whatever must reach the client before it. */
@@ -28,6 +29,7 @@ export class Responder implements ReplyChannel {
     private readonly acceptsSse: boolean,
     private readonly expected: number,
     private readonly batch: boolean,
+    private readonly limits?: Pick<InputLimits, 'streamBufferBytes'>,
   ) {
     res.on('close', () => {
       if (!this.finished) this.gone = true;
@@ -38,7 +40,7 @@ export class Responder implements ReplyChannel {
   related(msg: JsonRpcMessage): boolean {
     if (this.finished || this.gone || !this.acceptsSse) return false;
     if (!this.sse) {
-      this.sse = new SseStream(this.res, this.headers);
+      this.sse = new SseStream(this.res, this.headers, { maxBufferBytes: this.limits?.streamBufferBytes });
       for (const r of this.responses) this.sse.send(r); // batch answers that came earlier
     }
     return this.sse.send(msg);

@@ -1,17 +1,45 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { KeyResolver } from '../caller/keys.js';
-import { ErrorCode } from '../mcp/jsonrpc.js';
+import { presentedKey, type KeyResolver } from '../caller/keys.js';
 import type { ServerRegistry } from '../registry/registry.js';
 import type { ScopeResolver } from '../router/scope.js';
-import { sendJson, sendRpcError } from './http-util.js';
-import { originAllowed } from './origin.js';
-import type { RequestLog } from './request-log.js';
+import { refuse } from './error-catalogue.js';
+import { ClientAborted, sendJson } from './http-util.js';
+import type { Inbound, TransportDeps } from './inbound.js';
 import { handleSseMessage, handleSseStream } from './legacy-sse.js';
-import { handleDelete, handleGet, handlePost, type StreamableDeps } from './streamable.js';
+import { originAllowed } from './origin.js';
+import { renderReadiness } from './readiness.js';
+import type { RequestLog } from './request-log.js';
+import { BadPathEncoding, HEALTH_PATHS, legacySsePath, mcpSelector } from './routes.js';
+import { handleDelete, handleGet, handlePost } from './streamable.js';
 
-export interface EdgeDeps extends StreamableDeps {
+export { legacySsePath, mcpSelector } from './routes.js';
+
+/** Connection-level bounds (toolgate_settings; see README). */
+export interface HttpLimits {
+  /** Time a client has to send all request headers (header_timeout_seconds). */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request, body included (request_timeout_seconds). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (idle_timeout_seconds). */
+  idleTimeoutMs: number;
+  /** Open connections at most; more are refused at accept (max_connections). */
+  maxConnections: number;
+}
+
+/**
+ * Another set of routes beside the MCP ones (admin API, OAuth discovery...). Asked in order after the
+ * Host/Origin check; returns true when it answered the request.
+ */
+export type EdgeRoutes = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams | undefined,
+) => boolean | Promise<boolean>;
+
+export interface EdgeDeps extends TransportDeps {
   log: Logger;
   /** Who is asking: the master key today; the identity snapshot's resolver when it lands. */
   keys: Pick<KeyResolver, 'resolve'>;
@@ -20,67 +48,56 @@ export interface EdgeDeps extends StreamableDeps {
   upstreams: ServerRegistry;
   allowedOrigins: string[];
   loopbackOnly: boolean;
+  http: HttpLimits;
+  /** Extra routers, tried before the MCP routes. */
+  routes?: EdgeRoutes[];
   /** True once the first probe of every upstream has settled. */
   ready(): boolean;
 }
 
-/** `/mcp`, `/mcp/{sel}` or `/{sel}/mcp`: the selector, or undefined for bare `/mcp`; null when not an MCP path. */
-export function mcpSelector(path: string): string | undefined | null {
-  if (path === '/mcp' || path === '/mcp/') return undefined;
-  if (path.startsWith('/mcp/')) {
-    const rest = path.slice(5).replace(/\/$/, '');
-    return rest.includes('/') ? null : decodeURIComponent(rest);
-  }
-  if (path.endsWith('/mcp') || path.endsWith('/mcp/')) {
-    const sel = path.slice(1, path.lastIndexOf('/mcp'));
-    return sel && !sel.includes('/') ? decodeURIComponent(sel) : null;
-  }
-  return null;
-}
-
-/** Legacy HTTP+SSE paths: `/sse`, `/mcp/sse` (aggregate) and `/mcp/{sel}/sse`, each with `/messages` for POSTs. */
-export function legacySsePath(path: string): { selector: string | undefined; kind: 'stream' | 'messages' } | null {
-  let p = path.endsWith('/') ? path.slice(0, -1) : path;
-  let kind: 'stream' | 'messages' = 'stream';
-  if (p.endsWith('/sse/messages') || p.endsWith('/sse/message')) {
-    kind = 'messages';
-    p = p.slice(0, p.lastIndexOf('/'));
-  }
-  if (p === '/sse' || p === '/mcp/sse') return { selector: undefined, kind };
-  if (p.startsWith('/mcp/') && p.endsWith('/sse')) {
-    const sel = p.slice(5, -4);
-    return sel && !sel.includes('/') ? { selector: decodeURIComponent(sel), kind } : null;
-  }
-  return null;
-}
-
 export function createEdgeServer(deps: EdgeDeps): Server {
-  const server = createServer((req, res) => {
-    const started = performance.now();
-    const q = req.url!.indexOf('?');
-    const path = q < 0 ? req.url! : req.url!.slice(0, q);
-    const log: RequestLog = { route: path };
-    res.on('finish', () => {
-      deps.log.info(
-        {
-          http: req.method,
-          path,
-          server: log.server,
-          method: log.method,
-          status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 1000) / 1000,
-        },
-        'request',
-      );
-    });
-    handle(req, res, path, q < 0 ? undefined : new URLSearchParams(req.url!.slice(q + 1)), log, deps).catch((err: unknown) => {
-      deps.log.error({ err: err instanceof Error ? err.message : String(err), path }, 'request failed');
-      if (!res.headersSent) sendRpcError(res, 500, ErrorCode.InternalError, 'Internal error');
-      else res.end();
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const { headersTimeoutMs, requestTimeoutMs, idleTimeoutMs, maxConnections } = deps.http;
+  const server = createServer(
+    {
+      // Node checks the header and request timeouts on this interval (30 s by default), which is what
+      // let slow-header connections live for a minute past their timeout.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeoutMs / 2)),
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(requestTimeoutMs, headersTimeoutMs),
+      keepAliveTimeout: idleTimeoutMs,
+    },
+    (req, res) => {
+      const started = performance.now();
+      const q = req.url!.indexOf('?');
+      const path = q < 0 ? req.url! : req.url!.slice(0, q);
+      const log: RequestLog = { route: path };
+      res.on('finish', () => {
+        deps.log.info(
+          {
+            http: req.method,
+            path,
+            server: log.server,
+            method: log.method,
+            status: res.statusCode,
+            ms: Math.round((performance.now() - started) * 1000) / 1000,
+          },
+          'request',
+        );
+      });
+      handle(req, res, path, q < 0 ? undefined : new URLSearchParams(req.url!.slice(q + 1)), log, deps).catch((err: unknown) => {
+        if (err instanceof ClientAborted) {
+          // The client's doing, not a gateway failure: nothing to answer, nobody to answer.
+          deps.log.info({ path }, 'request aborted by the client');
+          res.destroy();
+          return;
+        }
+        deps.log.error({ err: err instanceof Error ? err.message : String(err), path }, 'request failed');
+        if (!res.headersSent) refuse(res, 'internal', 'Internal error');
+        else res.end();
+      });
+    },
+  );
+  server.maxConnections = maxConnections;
   return server;
 }
 
@@ -92,42 +109,48 @@ async function handle(
   log: RequestLog,
   deps: EdgeDeps,
 ): Promise<void> {
-  if (path === '/health/liveliness' || path === '/health/liveness') return sendJson(res, 200, { status: 'alive' });
-  if (path === '/health/readiness') return readiness(res, deps);
+  // Health endpoints too: a DNS-rebinding page must not read them either.
+  if (!originAllowed(req, deps.allowedOrigins, deps.loopbackOnly)) {
+    return refuse(res, 'forbidden', 'Forbidden: Origin or Host not allowed (add the origin to toolgate_settings.allowed_origins)');
+  }
+  if (HEALTH_PATHS.has(path)) {
+    if (path !== '/health/readiness') return sendJson(res, 200, { status: 'alive' });
+    const r = renderReadiness(deps.upstreams.values(), deps.ready(), deps.sessions.size, deps.keys.resolve(req.headers)?.isMaster === true);
+    return sendJson(res, r.status, r.body);
+  }
+  for (const routes of deps.routes ?? []) if (await routes(req, res, path, query)) return;
 
-  const sse = legacySsePath(path);
-  const selector = sse ? sse.selector : mcpSelector(path);
+  let sse: ReturnType<typeof legacySsePath>;
+  let selector: string | undefined | null;
+  try {
+    sse = legacySsePath(path);
+    selector = sse ? sse.selector : mcpSelector(path);
+  } catch (err) {
+    if (!(err instanceof BadPathEncoding)) throw err;
+    return sendJson(res, 400, {
+      error: 'bad_request',
+      message: 'Bad Request: the path has invalid percent-encoding; encode the server name with encodeURIComponent',
+    });
+  }
   if (selector === null)
     return sendJson(res, 404, {
       error: 'not_found',
       message: `No route for ${req.method} ${path}; MCP endpoints are /mcp and /mcp/{server}`,
     });
 
-  if (!originAllowed(req, deps.allowedOrigins, deps.loopbackOnly)) {
-    return sendRpcError(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Origin or Host not allowed');
-  }
   const caller = deps.keys.resolve(req.headers);
-  if (!caller) {
-    return sendRpcError(
-      res,
-      401,
-      ErrorCode.InvalidRequest,
-      'Unauthorized: send the Toolgate key as "Authorization: Bearer <key>" or "x-litellm-api-key: <key>"',
-      {
-        headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
-      },
-    );
-  }
+  if (!caller) return unauthorized(req, res);
   const resolved = deps.scopes.resolve(caller, selector, req.headers, query);
-  if (!resolved.ok) return sendRpcError(res, resolved.status, ErrorCode.InvalidRequest, resolved.message);
+  if (!resolved.ok)
+    return refuse(res, resolved.status === 404 ? 'notFound' : resolved.status === 403 ? 'forbidden' : 'badRequest', resolved.message);
   const scope = resolved.scope;
   log.server = scope.servers.join(',');
-  const inb = { req, res, caller, scope, log };
+  const inb: Inbound = { req, res, caller, scope, log };
   if (sse) {
     if (sse.kind === 'stream' && req.method === 'GET') return handleSseStream(inb, deps, path);
     if (sse.kind === 'messages' && req.method === 'POST') return handleSseMessage(inb, deps, query);
     res.setHeader('allow', sse.kind === 'stream' ? 'GET' : 'POST');
-    return sendRpcError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed on ${path}`);
+    return refuse(res, 'methodNotAllowed', `Method ${req.method} not allowed on ${path}`);
   }
   switch (req.method) {
     case 'POST':
@@ -138,21 +161,22 @@ async function handle(
       return handleDelete(inb, deps);
     default:
       res.setHeader('allow', 'GET, POST, DELETE');
-      return sendRpcError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed`);
+      return refuse(res, 'methodNotAllowed', `Method ${req.method} not allowed`);
   }
 }
 
-function readiness(res: ServerResponse, deps: EdgeDeps): void {
-  const servers: Record<string, { transport: string; state: string; error?: string }> = {};
-  let down = 0;
-  for (const u of deps.upstreams.values()) {
-    servers[u.name] = { transport: u.config.transport, state: u.state, ...(u.lastError ? { error: u.lastError } : {}) };
-    if (u.state !== 'ready') down++;
-  }
-  const ready = deps.ready();
-  sendJson(res, ready ? 200 : 503, {
-    status: !ready ? 'starting' : down === 0 ? 'healthy' : 'degraded',
-    sessions: deps.sessions.size,
-    servers,
+const KEY_HEADERS = '"Authorization: Bearer <key>" or "x-litellm-api-key: <key>"';
+
+/** 401 that says whether the key was missing or wrong, and where it goes; never the key itself. */
+function unauthorized(req: IncomingMessage, res: ServerResponse): void {
+  const missing = presentedKey(req.headers) === undefined;
+  const carrier =
+    typeof req.headers['x-litellm-api-key'] === 'string' && req.headers['x-litellm-api-key'] !== '' ? 'x-litellm-api-key' : 'Authorization';
+  const message = missing
+    ? `Unauthorized: no Toolgate key was sent; send it as ${KEY_HEADERS}`
+    : `Unauthorized: the Toolgate key sent in the ${carrier} header is not valid; check it, and send it as ${KEY_HEADERS}`;
+  refuse(res, 'unauthorized', message, {
+    headers: { 'www-authenticate': `Bearer realm="toolgate"${missing ? '' : ', error="invalid_token"'}` },
+    data: { reason: missing ? 'missing_key' : 'invalid_key', headers: ['Authorization: Bearer', 'x-litellm-api-key'] },
   });
 }

@@ -9,7 +9,7 @@ export class SessionStore {
   private readonly sessions = new Map<string, DownstreamSession>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly ttlMs: number) {
+  constructor(readonly ttlMs: number) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(30_000, ttlMs / 4)));
     this.sweeper.unref();
   }

@@ -15,7 +15,8 @@ export function missingCapabilities(inputRequests: unknown, declared: Record<str
   if (!isObject(inputRequests)) return undefined;
   const missing: Record<string, unknown> = {};
   for (const r of Object.values(inputRequests)) {
-    const cap = isObject(r) && typeof r.method === 'string' ? INPUT_CAPABILITY[r.method] : undefined;
+    const cap =
+      isObject(r) && typeof r.method === 'string' && Object.hasOwn(INPUT_CAPABILITY, r.method) ? INPUT_CAPABILITY[r.method] : undefined;
     if (cap && !isObject(declared[cap])) missing[cap] = {};
   }
   return Object.keys(missing).length ? missing : undefined;

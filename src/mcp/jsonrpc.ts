@@ -61,6 +61,20 @@ export const ErrorCode = {
   MissingRequiredClientCapability: -32021,
   UnsupportedProtocolVersion: -32022,
   UrlElicitationRequired: -32042,
+  /**
+   * Toolgate's own codes (JSON-RPC's implementation-defined range), so a client can tell the upstream
+   * failures apart instead of seeing -32000 for all of them. See edge/error-catalogue.ts.
+   */
+  /** The upstream refused the gateway's credentials (HTTP 401/403): fix the server's auth settings. */
+  UpstreamUnauthorized: -32030,
+  /** The upstream answered with something that is not MCP (wrong URL or transport). */
+  UpstreamProtocol: -32031,
+  /** The upstream answered with an HTTP error status. */
+  UpstreamHttpStatus: -32032,
+  /** A rate or concurrency limit refused the request. */
+  LimitExceeded: -32033,
+  /** A spend budget is used up. */
+  BudgetExceeded: -32034,
 } as const;
 
 export function isObject(v: unknown): v is Record<string, unknown> {

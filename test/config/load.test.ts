@@ -47,6 +47,13 @@ test('defaults for a server and for every setting', () => {
     replicaUrl: undefined,
     maxSessionsPerUpstream: 100,
     maxUpstreamResponseBytes: 32 * 1024 * 1024,
+    maxJsonDepth: 64,
+    maxBatchSize: 50,
+    streamBufferBytes: 4 * 1024 * 1024,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
+    idleTimeoutMs: 65_000,
+    maxConnections: 4096,
   });
 });
 

@@ -301,7 +301,8 @@ describe('legacy HTTP+SSE sessions belong to the key that opened them', () => {
         close: async () => void closed.push(scope.servers.join(',')),
       }),
     };
-    const deps = { router, sessions, maxBodyBytes: 65_536, upstreamHeaders: () => () => undefined };
+    const limits = { maxBodyBytes: 65_536, maxJsonDepth: 64, maxBatchSize: 50, streamBufferBytes: 4 * 1024 * 1024 };
+    const deps = { router, sessions, limits, upstreamHeaders: () => () => undefined };
     server = createServer((req, res) => {
       const q = req.url!.indexOf('?');
       const path = q < 0 ? req.url! : req.url!.slice(0, q);

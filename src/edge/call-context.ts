@@ -1,0 +1,67 @@
+import type { Caller } from '../caller/keys.js';
+import { isObject, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import type { CallContext } from '../router/route.js';
+import type { ReplyChannel } from './responder.js';
+
+/** Per-request upstream headers for one server (x-mcp-{server}-*, extra_headers). */
+export type HeadersFor = CallContext['headersFor'];
+
+/** A signal that never aborts, for work nothing can cancel (initialize, client notifications). */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/**
+ * An abort controller made only when something needs it: most calls are never cancelled, so the
+ * controller (and its signal's listeners) appear only once a reader asks for the signal or a
+ * cancel, close or timeout aborts it. Aborting before anyone read the signal leaves it aborted
+ * for a later reader.
+ */
+export class LazyAbort {
+  private controller?: AbortController;
+  private reason?: unknown;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/**
+ * The context one client request carries into its route, for every era and transport: who asks,
+ * what cancels it, the per-request upstream headers, and the progress relay (upstream progress,
+ * stripped of its token by the router, goes back with the client's own token ahead of the answer).
+ */
+export function callContext(
+  caller: Caller,
+  headersFor: HeadersFor,
+  msg: JsonRpcRequest | undefined,
+  reply: ReplyChannel | undefined,
+  abort?: LazyAbort,
+): CallContext {
+  const meta = msg && isObject(msg.params) && isObject(msg.params._meta) ? msg.params._meta : undefined;
+  const token = meta?.progressToken;
+  const onProgress =
+    token === undefined || !reply
+      ? undefined
+      : (p: Record<string, unknown>) =>
+          void reply.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } });
+  if (!abort) return { caller, signal: NEVER_ABORTED, headersFor, onProgress };
+  return {
+    caller,
+    headersFor,
+    onProgress,
+    get signal() {
+      return abort.signal;
+    },
+  };
+}
