@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 
 import { rssBytes } from './processes.js';
-import { STDIO_SERVERS, stdioMarker, upstreamSessions, type ServerName, type Upstreams } from './soak-rig.js';
+import { STDIO_SERVERS, stdioMarker, upstreamSessions, type HeldSessions, type ServerName, type Upstreams } from './soak-rig.js';
 
 export interface Readiness {
   status: string;
@@ -19,7 +19,7 @@ export interface Census {
   /** stdio children of the gateway per server, found by their command line. */
   children: Partial<Record<ServerName, number>>;
   /** Sessions each HTTP upstream holds, by its own count. */
-  upstreamSessions: Partial<Record<ServerName, number>>;
+  upstreamSessions: Partial<Record<ServerName, HeldSessions>>;
 }
 
 export async function readiness(base: string): Promise<Readiness | undefined> {
@@ -62,13 +62,20 @@ export async function takeCensus(gatewayPid: number, base: string, upstreams: Up
   return { rssBytes: rss, fds, downstreamSessions: ready?.sessions, children, upstreamSessions: sessions };
 }
 
-/** True when nothing the clients caused is still held: the same sessions and children as at idle. */
+/** What is still held beyond the idle counts, e.g. "client sessions 1 (idle 0)"; empty when back to idle. */
+export function beyondIdle(now: Census, idle: Census): string[] {
+  const out: string[] = [];
+  const check = (what: string, n: number | undefined, base: number | undefined): void => {
+    if ((n ?? 0) > (base ?? 0)) out.push(`${what} ${n} (idle ${base ?? 0})`);
+  };
+  check('client sessions', now.downstreamSessions, idle.downstreamSessions);
+  for (const [k, n] of Object.entries(now.children)) check(`${k} children`, n, idle.children[k as ServerName]);
+  for (const [k, h] of Object.entries(now.upstreamSessions))
+    check(`${k} upstream sessions`, h?.live, idle.upstreamSessions[k as ServerName]?.live);
+  return out;
+}
+
+/** True when nothing the clients caused is still held: no more sessions and children than at idle. */
 export function backToIdle(now: Census, idle: Census): boolean {
-  const same = (a: Partial<Record<string, number>>, b: Partial<Record<string, number>>): boolean =>
-    Object.keys(b).every((k) => (a[k] ?? 0) <= (b[k] ?? 0));
-  return (
-    (now.downstreamSessions ?? 0) <= (idle.downstreamSessions ?? 0) &&
-    same(now.children, idle.children) &&
-    same(now.upstreamSessions, idle.upstreamSessions)
-  );
+  return beyondIdle(now, idle).length === 0;
 }

@@ -80,13 +80,18 @@ async function restartHttp(ctx: FaultContext, windows: FaultWindow[]): Promise<v
 
 async function stopStdio(ctx: FaultContext, windows: FaultWindow[]): Promise<void> {
   if (!(await at(ctx, 0.3))) return;
-  const pids = stdioChildren(ctx.gatewayPid, 'stdio_hung');
+  // The gateway may be between children (a restart, a backoff): give it a moment to have one.
+  let pids = stdioChildren(ctx.gatewayPid, 'stdio_hung');
+  for (let i = 0; i < 20 && !pids.length; i++) {
+    await sleep(500);
+    pids = stdioChildren(ctx.gatewayPid, 'stdio_hung');
+  }
   const w: FaultWindow = { fault: 'children SIGSTOPped, then SIGCONTinued', server: 'stdio_hung', from: ctx.rec.now() };
   windows.push(w);
   for (const pid of pids) signal(pid, 'SIGSTOP');
   ctx.timeline.add(`SIGSTOP stdio_hung children (pids ${pids.join(', ') || 'none found'})`);
-  // Longer than the server's 5 s timeout, so that calls do time out while it is stopped.
-  await sleep(span(ctx.durationMs, 0.06, 8_000, 40_000));
+  // Longer than the server's 10 s timeout, so that calls do time out while it is stopped.
+  await sleep(span(ctx.durationMs, 0.06, 15_000, 40_000));
   const gone = pids.filter((pid) => !signal(pid, 'SIGCONT'));
   w.to = ctx.rec.now();
   ctx.timeline.add(`SIGCONT stdio_hung children${gone.length ? ` (already gone: ${gone.join(', ')})` : ''}`);

@@ -12,22 +12,37 @@ import { baseHeaders, parseReply, PROTOCOL_VERSION } from './wire.js';
 
 const CALL_TIMEOUT_MS = 60_000;
 
-/** Every outcome, per target, with its time in ms since the load began. */
+export interface Outcomes {
+  okAt: number[];
+  /** How long each success took, in ms. */
+  okMs: number[];
+  /** When each failed call began, and when it failed. */
+  errAt: number[];
+  errEnd: number[];
+  /** Error messages, numbers and ids masked, with their counts. */
+  messages: Map<string, number>;
+}
+
+/** Every outcome, per target, in ms since the load began. */
 export class Recorder {
   readonly t0 = performance.now();
-  private readonly byTarget = new Map<string, { okAt: number[]; errAt: number[]; messages: Map<string, number> }>();
+  private readonly byTarget = new Map<string, Outcomes>();
 
   now(): number {
     return performance.now() - this.t0;
   }
 
-  ok(target: string): void {
-    this.of(target).okAt.push(this.now());
+  ok(target: string, startedAt: number): void {
+    const r = this.of(target);
+    r.okAt.push(this.now());
+    r.okMs.push(this.now() - startedAt);
   }
 
-  error(target: string, message: string): void {
+  /** A failed call, from when it began: a call sent into a fault may fail long after (a timeout). */
+  error(target: string, message: string, startedAt: number): void {
     const r = this.of(target);
-    r.errAt.push(this.now());
+    r.errAt.push(startedAt);
+    r.errEnd.push(this.now());
     // Ids and numbers differ per call; without them the same failure counts as one message.
     const key = message
       .replace(/[0-9a-f]{8}-[0-9a-f-]{27,}/g, '<id>')
@@ -36,9 +51,9 @@ export class Recorder {
     r.messages.set(key, (r.messages.get(key) ?? 0) + 1);
   }
 
-  of(target: string): { okAt: number[]; errAt: number[]; messages: Map<string, number> } {
+  of(target: string): Outcomes {
     let r = this.byTarget.get(target);
-    if (!r) this.byTarget.set(target, (r = { okAt: [], errAt: [], messages: new Map() }));
+    if (!r) this.byTarget.set(target, (r = { okAt: [], okMs: [], errAt: [], errEnd: [], messages: new Map() }));
     return r;
   }
 }
@@ -116,6 +131,7 @@ async function rawWorker(
   let churns = 0;
   let next = performance.now();
   while (!stopped()) {
+    const started = rec.now();
     try {
       sessionId ??= await openRawSession(pool, spec.path, auth, spec.capabilities, `soak-${spec.target}-${n}`);
       const message = `${spec.target}-${n}-${calls}`;
@@ -131,9 +147,9 @@ async function rawWorker(
       if (r.reply?.error) throw new Error(`${r.reply.error.code}: ${r.reply.error.message}`);
       if (r.reply?.result?.isError) throw new Error(`tool error: ${text.slice(0, 160)}`);
       if (text !== `Echo: ${message}`) throw new Error(`wrong answer: ${text.slice(0, 80) || r.text.slice(0, 80)}`);
-      rec.ok(spec.target);
+      rec.ok(spec.target, started);
     } catch (err) {
-      rec.error(spec.target, err instanceof Error ? err.message : String(err));
+      rec.error(spec.target, err instanceof Error ? err.message : String(err), started);
     }
     if (sessionId && calls > 0 && calls % spec.churnCalls === 0) {
       if (churns++ % 2 === 0) await deleteSession(pool, spec.path, auth, sessionId);
@@ -182,6 +198,7 @@ async function aggregateWorker(
     client = undefined;
   };
   while (!stopped()) {
+    const started = rec.now();
     try {
       if (!client) {
         const c = new Client({ name: 'soak-aggregate', version: '1.0.0' }, { capabilities: spec.capabilities });
@@ -201,10 +218,10 @@ async function aggregateWorker(
         const text = ((r.content ?? []) as Array<{ text?: string }>).map((c) => c.text ?? '').join('');
         if (r.isError || text !== `Echo: ${message}`) throw new Error(`${server}-echo: ${text.slice(0, 120)}`);
       }
-      rec.ok(spec.target);
+      rec.ok(spec.target, started);
       failures = 0;
     } catch (err) {
-      rec.error(spec.target, err instanceof Error ? err.message : String(err));
+      rec.error(spec.target, err instanceof Error ? err.message : String(err), started);
       // A client whose session broke stays broken; a real user would reconnect, and so do we.
       if (++failures >= 3) {
         await end(false);

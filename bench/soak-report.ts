@@ -1,7 +1,8 @@
 /** Turns a soak run into its verdicts and the Markdown that is printed and written to bench/SOAK.md. */
-import { backToIdle, type Census } from './soak-census.js';
+import { beyondIdle, type Census } from './soak-census.js';
 import type { FaultWindow, SlowReaderOutcome, TimelineEvent } from './soak-faults.js';
 import type { Recorder } from './soak-load.js';
+import { percentile } from './stats.js';
 import { FAULTED, HEALTHY, STDIO_SERVERS, type ServerName } from './soak-rig.js';
 
 export interface Sample {
@@ -19,11 +20,15 @@ export interface SoakRun {
   ttlSeconds: number;
   rec: Recorder;
   idle: Census;
+  /** Readiness when idle was measured ('healthy' unless an upstream failed to come up). */
+  idleStatus: string;
   endOfLoad?: Census;
   settled?: Census;
   /** How long after the load stopped the census was back to idle, if it got there. */
   settledAfterMs?: number;
+  /** The census once the slow reader hung up (only if the gateway had not let go of it), and when it was back to idle. */
   afterSlowReader?: Census;
+  afterSlowReaderMs?: number;
   rss: Sample[];
   /** Readiness state per server over time, ms since the load began. */
   readiness: Array<{ t: number; states: Record<string, string> }>;
@@ -48,10 +53,15 @@ interface TargetRow {
   inFault: number;
   outside: number;
   recovery?: string;
+  /** Successful calls' latency, "p50 / p99" in ms. */
+  latency: string;
   messages: Map<string, number>;
 }
 
-/** Errors of a faulted server are the fault's own from its start until the first success after it was healed. */
+/**
+ * Errors of a faulted server are the fault's own when the call was in flight at some point between the
+ * fault's start and the first success after it was healed; recovery is the time from the heal to that success.
+ */
 function targetRow(run: SoakRun, target: string): TargetRow {
   const r = run.rec.of(target);
   const windows = run.windows.filter((w) => w.server === target);
@@ -59,13 +69,16 @@ function targetRow(run: SoakRun, target: string): TargetRow {
     const back = w.to === undefined ? undefined : r.okAt.find((t) => t > w.to!);
     return { from: w.from, until: back ?? Infinity, recoveryMs: back === undefined ? undefined : back - w.to! };
   });
-  const inFault = r.errAt.filter((t) => spans.some((s) => t >= s.from && t <= s.until)).length;
+  const inFault = r.errAt.filter((began, i) => spans.some((s) => began <= s.until && r.errEnd[i]! >= s.from)).length;
   const recovery = windows.length
     ? spans
         .map((s, i) => (windows[i]!.to === undefined ? 'not healed' : s.recoveryMs === undefined ? '**never**' : sec(s.recoveryMs)))
         .join(', ')
     : undefined;
+  const sorted = Float64Array.from(r.okMs).sort();
+  const latency = sorted.length ? `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}` : '–';
   return {
+    latency,
     target,
     calls: r.okAt.length + r.errAt.length,
     errors: r.errAt.length,
@@ -111,8 +124,14 @@ function censusRows(run: SoakRun): string[] {
     line('client sessions (readiness)', (c) => c.downstreamSessions),
   ];
   for (const s of STDIO_SERVERS) rows.push(line(`stdio children: ${s}`, (c) => c.children[s]));
-  for (const s of Object.keys(run.idle.upstreamSessions) as ServerName[])
-    rows.push(line(`upstream sessions: ${s}`, (c) => c.upstreamSessions[s]));
+  for (const s of Object.keys(run.idle.upstreamSessions) as ServerName[]) {
+    rows.push(
+      line(
+        `upstream sessions held: ${s} (opened so far)`,
+        (c) => c.upstreamSessions[s] && `${c.upstreamSessions[s].live} (${c.upstreamSessions[s].opened})`,
+      ),
+    );
+  }
   return rows;
 }
 
@@ -127,7 +146,11 @@ export function renderSoak(run: SoakRun): string {
   const end = run.settled?.rssBytes ?? run.endOfLoad?.rssBytes;
   const warm = oneMin?.rssBytes ?? start;
   const flat = end !== undefined && end - warm <= Math.max(10 * MIB, warm * 0.1);
-  const idle = run.settled ? backToIdle(run.settled, run.idle) : false;
+  const idleRow = (label: string, c: Census | undefined, afterMs: number | undefined): string => {
+    const left = c ? beyondIdle(c, run.idle) : [];
+    const measured = !c ? 'not measured' : left.length ? `no: ${left.join(', ')}` : `yes, after ${sec(afterMs)}`;
+    return `| ${label} | ${measured} | ${verdict(!!c && !left.length)} |`;
+  };
   const recovered = faulted.every((r) => !r.recovery || !/never|not healed/.test(r.recovery));
 
   const out: string[] = [
@@ -138,7 +161,8 @@ export function renderSoak(run: SoakRun): string {
     `- ${run.machine}`,
     `- ${run.versions}`,
     `- load: ${run.load}; session TTL ${run.ttlSeconds} s; everything on 127.0.0.1`,
-    "- healthy servers are never faulted (their errors should be 0); a faulted server's errors count as the fault's from its start until its first success after the fault was healed, and as *outside* otherwise",
+    `- readiness before the load: ${run.idleStatus}`,
+    "- healthy servers are never faulted (their errors should be 0); a faulted server's failed call counts as the fault's when it was in flight between the fault's start and the server's first success after the heal, and as *outside* otherwise; RSS, descriptors and children are read from /proc and ps, client sessions from readiness, upstream sessions from each upstream's own count (server-everything's session log lines, the fixtures' /soak/stats)",
     '',
     '## Goals',
     '',
@@ -147,7 +171,8 @@ export function renderSoak(run: SoakRun): string {
     `| gateway stays up | ${run.gatewayExit ?? 'up throughout'} | ${verdict(!run.gatewayExit)} |`,
     `| errors on healthy servers: 0 | ${healthyErrors} of ${healthy.reduce((n, r) => n + r.calls, 0)} calls | ${verdict(healthyErrors === 0)} |`,
     `| RSS flat after warm-up (end ≤ 1 min + max(10 MiB, 10%)) | ${mib(start)} at start, ${mib(oneMin?.rssBytes)} at 1 min, ${mib(end)} at the end, peak ${mib(peak?.rssBytes)} at ${sec(peak?.t)} | ${verdict(flat)} |`,
-    `| sessions and children back to idle | ${run.settled ? (idle ? `yes, ${sec(run.settledAfterMs)} after the load stopped` : 'no (see Resources)') : 'not measured'} | ${verdict(idle)} |`,
+    idleRow('sessions and children back to idle after the load (within TTL + sweep)', run.settled, run.settledAfterMs),
+    ...(run.afterSlowReader ? [idleRow('… and once the stalled slow reader hung up', run.afterSlowReader, run.afterSlowReaderMs)] : []),
     `| every faulted server recovers once healed | ${faulted.map((r) => `${r.target}: ${r.recovery ?? 'no fault'}`).join('; ')} | ${verdict(recovered)} |`,
     `| a stalled GET stream is let go | ${run.slowReader.outcome}${run.slowReader.releasedAt !== undefined ? ` at ${sec(run.slowReader.releasedAt)}` : ''} | ${verdict(run.slowReader.releasedAt !== undefined)} |`,
     '',
@@ -155,12 +180,14 @@ export function renderSoak(run: SoakRun): string {
     '',
     `${calls} calls in all.`,
     '',
-    '| target | kind | calls | errors | during its fault | outside any fault | recovery after heal | most frequent errors |',
-    '|---|---|---:|---:|---:|---:|---|---|',
-    ...healthy.map((r) => `| ${r.target} | healthy | ${r.calls} | ${r.errors} | – | ${r.errors} | – | ${topMessages(r.messages)} |`),
+    '| target | kind | calls | errors | during its fault | outside any fault | recovery after heal | ok latency p50 / p99 (ms) | most frequent errors |',
+    '|---|---|---:|---:|---:|---:|---|---:|---|',
+    ...healthy.map(
+      (r) => `| ${r.target} | healthy | ${r.calls} | ${r.errors} | – | ${r.errors} | – | ${r.latency} | ${topMessages(r.messages)} |`,
+    ),
     ...faulted.map(
       (r) =>
-        `| ${r.target} | faulted | ${r.calls} | ${r.errors} | ${r.inFault} | ${r.outside} | ${r.recovery ?? '–'} | ${topMessages(r.messages)} |`,
+        `| ${r.target} | faulted | ${r.calls} | ${r.errors} | ${r.inFault} | ${r.outside} | ${r.recovery ?? '–'} | ${r.latency} | ${topMessages(r.messages)} |`,
     ),
     '',
     '## Resources',

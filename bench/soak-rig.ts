@@ -16,14 +16,19 @@ const LOOPBACK = join(ROOT, 'bench', 'loopback.ts');
 const FIXTURES = join(ROOT, 'bench', 'soak-upstreams.ts');
 
 /** The upstream names, as they appear in /mcp/{name} and in the aggregate's tool prefixes. */
-export const HEALTHY = ['stdio', 'http', 'sse', 'chatty'] as const;
+// Not `sse`: /mcp/sse is the gateway's own legacy SSE endpoint, so a server of that name is unreachable there.
+export const HEALTHY = ['stdio', 'http', 'sse_server', 'chatty'] as const;
 export const FAULTED = ['stdio_hung', 'http_restarted', 'garbage'] as const;
 export type ServerName = (typeof HEALTHY)[number] | (typeof FAULTED)[number];
 export const STDIO_SERVERS: ServerName[] = ['stdio', 'stdio_hung'];
 
-/** Calls into a hung or garbage upstream should fail well before the run ends; healthy ones get room for a loaded machine. */
+/**
+ * Calls into a hung or garbage upstream should fail well before the run ends; healthy ones get room for a
+ * loaded machine. The timeout also bounds a stdio child's start (initialize), which takes several seconds
+ * when the shared machine is busy, so even the faulted servers get 10 s.
+ */
 const HEALTHY_TIMEOUT_S = 30;
-const FAULTED_TIMEOUT_S = 5;
+const FAULTED_TIMEOUT_S = 10;
 
 /** Calls `onLine` for every complete line of a child's output stream. */
 export function onLines(stream: Readable | null | undefined, onLine: (line: string) => void): void {
@@ -45,6 +50,8 @@ export function onLines(stream: Readable | null | undefined, onLine: (line: stri
 export class EverythingHttp {
   proc!: Tracked;
   readonly live = new Set<string>();
+  /** Sessions opened over the whole run, restarts included. */
+  opened = 0;
 
   private constructor(
     readonly mode: 'streamableHttp' | 'sse',
@@ -75,8 +82,11 @@ export class EverythingHttp {
     );
     const track = (line: string): void => {
       const opened = line.match(/Session initialized with ID: (\S+)|Client Connected:\s+(\S+)/);
-      if (opened) this.live.add(opened[1] ?? opened[2]!);
-      const closed = line.match(/Transport closed for session (\S+)|Client Disconnected:\s+(\S+)/);
+      if (opened) {
+        this.live.add(opened[1] ?? opened[2]!);
+        this.opened++;
+      }
+      const closed = line.match(/Transport closed for session ([^\s,]+)|Client Disconnected:\s+(\S+)/);
       if (closed) this.live.delete(closed[1] ?? closed[2]!);
     };
     onLines(proc.child.stdout, track);
@@ -180,7 +190,7 @@ export function serverEntries(u: Upstreams): Record<ServerName, SoakServer> {
   return {
     stdio: stdio('stdio', HEALTHY_TIMEOUT_S),
     http: { url: u.http.url, timeout: HEALTHY_TIMEOUT_S },
-    sse: { url: u.sse.url, transport: 'sse', timeout: HEALTHY_TIMEOUT_S },
+    sse_server: { url: u.sse.url, transport: 'sse', timeout: HEALTHY_TIMEOUT_S },
     chatty: { url: u.fixtures.chattyUrl, timeout: HEALTHY_TIMEOUT_S },
     stdio_hung: stdio('stdio_hung', FAULTED_TIMEOUT_S),
     http_restarted: { url: u.httpRestarted.url, timeout: FAULTED_TIMEOUT_S },
@@ -188,14 +198,22 @@ export function serverEntries(u: Upstreams): Record<ServerName, SoakServer> {
   };
 }
 
-/** Live sessions each HTTP upstream holds, as the upstream itself counts them. */
-export async function upstreamSessions(u: Upstreams): Promise<Partial<Record<ServerName, number>>> {
+export interface HeldSessions {
+  /** Held now. */
+  live: number;
+  /** Opened since the upstream started (for http_restarted: since its first start). */
+  opened: number;
+}
+
+/** Sessions each HTTP upstream holds, as the upstream itself counts them. */
+export async function upstreamSessions(u: Upstreams): Promise<Partial<Record<ServerName, HeldSessions>>> {
   const [chatty, garbage] = await Promise.all([u.fixtures.stats('chatty'), u.fixtures.stats('garbage')]);
+  const of = (e: EverythingHttp): HeldSessions => ({ live: e.live.size, opened: e.opened });
   return {
-    http: u.http.live.size,
-    http_restarted: u.httpRestarted.live.size,
-    sse: u.sse.live.size,
-    chatty: chatty.sessions,
-    garbage: garbage.sessions,
+    http: of(u.http),
+    http_restarted: of(u.httpRestarted),
+    sse_server: of(u.sse),
+    chatty: { live: chatty.sessions, opened: chatty.initializes },
+    garbage: { live: garbage.sessions, opened: garbage.initializes },
   };
 }

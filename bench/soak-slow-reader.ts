@@ -56,6 +56,8 @@ export class SlowReader {
     try {
       const headers = { ...baseHeaders(this.auth, this.sessionId), accept: 'text/event-stream' };
       const res = await this.pool.request({ path: this.path, method: 'GET', headers, headersTimeout: 10_000 });
+      // An SSE body never ends by itself; dropping it makes undici report an abort, which is expected here.
+      res.body.on('error', () => {});
       res.body.destroy();
       if (res.statusCode === 409) return 'still attached';
       if (res.statusCode === 200) return 'stream closed by the gateway';

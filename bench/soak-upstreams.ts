@@ -127,16 +127,18 @@ async function handle(f: Fixture, req: IncomingMessage, res: ServerResponse): Pr
   } catch {
     return send(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
   }
+  // A DELETE ends the session even when the answer is nonsense: what the server still holds afterwards
+  // is then only what the gateway walked away from.
+  if (req.method === 'DELETE') {
+    f.sessions.delete(String(req.headers['mcp-session-id']));
+    f.stats.sessions = f.sessions.size;
+  }
   if (f.stats.garbage) {
     const kind = NONSENSE[f.stats.garbageAnswers++ % NONSENSE.length]!;
     return kind(res, msg.id);
   }
   if (req.method === 'GET') return openStream(f, req, res);
-  if (req.method === 'DELETE') {
-    f.sessions.delete(String(req.headers['mcp-session-id']));
-    f.stats.sessions = f.sessions.size;
-    return void res.writeHead(200).end();
-  }
+  if (req.method === 'DELETE') return void res.writeHead(200).end();
   answerMcp(f, msg, req, res);
 }
 

@@ -98,8 +98,16 @@ async function main(): Promise<void> {
     const u = upstreams;
     const gatewayLogs = watchGatewayLog(gateway);
     const auth = gateway.headers;
-    // Let the warm default sessions settle (readiness answers as soon as each upstream was tried).
-    await sleep(3_000);
+    // Idle means every upstream up with its warm default session: readiness answers as soon as each was
+    // tried, and a stdio child can take a while to start on a busy machine.
+    const upBy = performance.now() + 60_000;
+    let status = (await readiness(gateway.base))?.status;
+    while (status !== 'healthy' && performance.now() < upBy) {
+      await sleep(1_000);
+      status = (await readiness(gateway.base))?.status;
+    }
+    if (status !== 'healthy') log(`readiness still ${status} after 60 s; measuring idle anyway`);
+    await sleep(2_000);
     const idle = await takeCensus(gateway.proc.pid, gateway.base, u);
     log(`idle: ${JSON.stringify(idle)}`);
 
@@ -157,27 +165,26 @@ async function main(): Promise<void> {
       log(`${what}: ${JSON.stringify(c)}`);
       return c;
     };
-    const endOfLoad = await census('end of load');
-    // Walked-away sessions expire after the TTL; the sweep runs every TTL/4.
-    const settleBy = rec.now() + ttlSeconds * 1250 + 10_000;
-    const stoppedAt = rec.now();
-    let settled = endOfLoad;
-    let settledAfterMs: number | undefined;
-    while (settled && rec.now() < settleBy) {
-      if (backToIdle(settled, idle)) {
-        settledAfterMs = rec.now() - stoppedAt;
-        break;
+    /** Polls until the counts are back to idle or the TTL (plus a sweep and some slack) has passed. */
+    const settle = async (first: Census | undefined): Promise<{ census?: Census; afterMs?: number }> => {
+      const from = rec.now();
+      const by = from + ttlSeconds * 1250 + 10_000;
+      let c = first;
+      while (c && !backToIdle(c, idle) && rec.now() < by) {
+        await sleep(2_000);
+        c = await census('settling');
       }
-      await sleep(2_000);
-      settled = await census('settling');
-    }
-    timeline.add(settledAfterMs !== undefined ? 'back to the idle counts' : 'not back to the idle counts by the deadline');
-    let afterSlowReader: Census | undefined;
+      const afterMs = c && backToIdle(c, idle) ? rec.now() - from : undefined;
+      timeline.add(afterMs !== undefined ? 'back to the idle counts' : 'not back to the idle counts by the deadline');
+      return { census: c, afterMs };
+    };
+    const endOfLoad = await census('end of load');
+    const { census: settled, afterMs: settledAfterMs } = await settle(endOfLoad);
+    let afterSlowReader: { census?: Census; afterMs?: number } | undefined;
     if (faults.slowReader.outcome === 'still attached') {
       faults.releaseSlowReader();
       timeline.add('the slow reader hangs up (the soak ends it)');
-      await sleep(Math.min(30_000, ttlSeconds * 1250 + 2_000));
-      afterSlowReader = await census('after the slow reader');
+      afterSlowReader = await settle(await census('after the slow reader'));
     } else faults.releaseSlowReader();
     sampling = false;
     await samplers;
@@ -196,10 +203,12 @@ async function main(): Promise<void> {
       ttlSeconds,
       rec,
       idle,
+      idleStatus: status ?? 'no answer',
       endOfLoad,
       settled,
       settledAfterMs,
-      afterSlowReader,
+      afterSlowReader: afterSlowReader?.census,
+      afterSlowReaderMs: afterSlowReader?.afterMs,
       rss,
       readiness: ready,
       windows: faults.windows,
