@@ -161,7 +161,7 @@ export function scheduleFaults(ctx: FaultContext): Faults {
   const holder: { reader?: SlowReader } = {};
   const report = (what: string) => (err: unknown) =>
     ctx.timeline.add(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-  const probing = slowReader(ctx, out, holder).catch(report('slow reader'));
+  void slowReader(ctx, out, holder).catch(report('slow reader'));
   const injected = Promise.all([
     restartHttp(ctx, windows).catch(report('restart')),
     stopStdio(ctx, windows).catch(report('SIGSTOP')),
@@ -173,7 +173,6 @@ export function scheduleFaults(ctx: FaultContext): Faults {
     injected,
     releaseSlowReader() {
       holder.reader?.destroy();
-      void probing;
     },
   };
 }

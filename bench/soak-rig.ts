@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 
 import { ROOT } from './launch.js';
-import { freePort, startProcess, stopProcess, waitForLines, type Tracked } from './processes.js';
+import { freePort, startProcess, stopProcess, waitForHttp, waitForLines, type Tracked } from './processes.js';
 import type { FixtureStats } from './soak-upstreams.js';
 
 const EVERYTHING = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
@@ -92,29 +92,14 @@ export class EverythingHttp {
     onLines(proc.child.stdout, track);
     onLines(proc.child.stderr, track);
     this.proc = proc;
-    // Both modes print their listening line on stderr; waitForLines reads stdout, so poll the port instead.
-    await waitForPort(proc, this.port, 20_000);
+    // Both modes print their listening line on stderr, which waitForLines does not read; a path that no
+    // route serves gets express's 404 from either mode as soon as it listens (GET /sse would never end).
+    await waitForHttp(proc, `http://127.0.0.1:${this.port}/soak-no-such-route`, 20_000, 50, 404);
   }
 
   async kill(): Promise<void> {
     await stopProcess(this.proc, 0);
   }
-}
-
-async function waitForPort(t: Tracked, port: number, timeoutMs: number): Promise<void> {
-  const net = await import('node:net');
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (t.child.exitCode !== null) throw new Error(`${t.name} exited before listening\n${t.tail()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${t.name}: port ${port} not listening within ${timeoutMs} ms\n${t.tail()}`);
 }
 
 export class Fixtures {
