@@ -1,15 +1,41 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallerAccess } from './access.js';
+import type { UserRole } from './identity.js';
+import type { IdentitySnapshot, KeyRefusal } from './snapshot.js';
 
-/** Who is asking. For now the master key is the only identity; virtual keys come with the store. */
+/** Who is asking: the master key, or a virtual key from the identity snapshot. */
 export interface Caller {
   /** Stable, non-secret id of the key (a hash prefix), used to bind sessions and in logs. */
   keyId: string;
   isMaster: boolean;
   /** What the caller may use; undefined means unrestricted (the master key). */
   access?: CallerAccess;
+  /** A virtual key's identity (for limits, spend and the admin check); absent for the master key. */
+  identity?: CallerIdentity;
 }
+
+export interface CallerIdentity {
+  /** SHA-256 hex of the key (LiteLLM's `token`). */
+  token: string;
+  /** `sk-...abcd`, safe to log. */
+  keyName: string;
+  keyAlias?: string;
+  teamId?: string;
+  userId?: string;
+  userRole?: UserRole;
+  /** The key belongs to a proxy_admin user: it may use the management API. */
+  admin: boolean;
+}
+
+/** The outcome of checking a request's key: the caller, or a refusal whose message names why (never the key). */
+export type Authentication = { ok: true; caller: Caller } | ({ ok: false } & KeyRefusal);
+
+const MISSING: Authentication = {
+  ok: false,
+  reason: 'missing',
+  message: 'Unauthorized: send the Toolgate key as "Authorization: Bearer <key>" or "x-litellm-api-key: <key>"',
+};
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -29,14 +55,18 @@ function stripBearer(v: string): string {
 }
 
 /**
- * Resolves callers from keys. Comparison is on SHA-256 digests with timingSafeEqual, so neither the
- * key's length nor its prefix leaks through timing.
+ * Resolves callers from keys: the master key, then virtual keys by their SHA-256 in the identity snapshot.
+ * The master comparison is on digests with timingSafeEqual, so neither the key's length nor its prefix
+ * leaks through timing; virtual keys are looked up by digest, which reveals nothing about the key either.
  */
 export class KeyResolver {
   private readonly masterDigest?: Buffer;
   private readonly masterId?: string;
 
-  constructor(masterKey: string | undefined) {
+  constructor(
+    masterKey: string | undefined,
+    private readonly identities?: IdentitySnapshot,
+  ) {
     if (masterKey) {
       this.masterDigest = digest(masterKey);
       this.masterId = 'master:' + this.masterDigest.subarray(0, 6).toString('hex');
@@ -44,8 +74,18 @@ export class KeyResolver {
   }
 
   resolve(headers: IncomingHttpHeaders): Caller | undefined {
+    const auth = this.authenticate(headers);
+    return auth.ok ? auth.caller : undefined;
+  }
+
+  /** Like resolve, with the reason when there is no caller (missing, unknown, expired, blocked). */
+  authenticate(headers: IncomingHttpHeaders): Authentication {
     const key = presentedKey(headers);
-    if (key === undefined || !this.masterDigest) return undefined;
-    return timingSafeEqual(digest(key), this.masterDigest) ? { keyId: this.masterId!, isMaster: true } : undefined;
+    if (key === undefined) return MISSING;
+    const d = digest(key);
+    if (this.masterDigest && timingSafeEqual(d, this.masterDigest)) return { ok: true, caller: { keyId: this.masterId!, isMaster: true } };
+    const found = this.identities?.authenticate(d.toString('hex'));
+    if (found === undefined) return { ok: false, reason: 'unknown', message: 'Unauthorized: the key is not valid' };
+    return 'reason' in found ? { ok: false, ...found } : { ok: true, caller: found };
   }
 }
