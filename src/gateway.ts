@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +15,9 @@ import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
 import { createAggregateFactory } from './router/aggregate.js';
+import { startIdentityPlane } from './admin/identity-plane.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 
 import { TOOLGATE_VERSION } from './version.js';
 export { TOOLGATE_VERSION };
@@ -24,13 +26,22 @@ export interface Gateway {
   server: Server;
   url: string;
   upstreams: Map<string, Upstream>;
+  /** The control plane's store (embedded, or PostgreSQL with DATABASE_URL), open and migrated. */
+  store: Store;
   close(): Promise<void>;
 }
 
 /** Wires config → upstreams → router → edge and starts listening. */
-export async function startGateway(config: GatewayConfig, opts: { host?: string; port?: number; log: Logger }): Promise<Gateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  opts: { host?: string; port?: number; log: Logger; store?: Store },
+): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
+  // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
+  const { databaseUrl, dataDir } = config.settings as { databaseUrl?: string; dataDir?: string };
+  const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
+  const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
   const transports = transportFactory();
   const upstreams = new Map<string, Upstream>();
   const stateSecret = config.settings.stateSecret ?? randomBytes(32);
@@ -56,7 +67,8 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
   let ready = false;
   const server = createEdgeServer({
     log,
-    keys: new KeyResolver(config.masterKey),
+    keys: identity.keys,
+    admin: identity.admin,
     scopes: new ScopeResolver(config.servers),
     upstreams,
     sessions,
@@ -84,7 +96,9 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
     server,
     url: `http://${host}:${port}`,
     upstreams,
+    store,
     async close() {
+      identity.close();
       await sessions.closeAll();
       exchanges.closeAll();
       await new Promise<void>((r) => {
@@ -93,6 +107,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
       });
       await Promise.all([...upstreams.values()].map((u) => u.close()));
       await transports.close();
+      if (!opts.store) await store.close();
     },
   };
 }

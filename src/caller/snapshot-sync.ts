@@ -1,4 +1,4 @@
-import type { Store } from '../store/types.js';
+import { RESYNC_KIND, type Store } from '../store/types.js';
 import { keyRecord, loadIdentityData, loadRow, organizationRecord, teamRecord, userRecord, type ObjectKind } from './identity-rows.js';
 import type { IdentitySnapshot } from './snapshot.js';
 
@@ -23,7 +23,7 @@ export class SnapshotSync {
     this.snapshot.load(await loadIdentityData(this.store));
     this.unsubscribe = this.store.onChange((change) => {
       if (KINDS.has(change.kind) && change.id !== undefined) this.refresh(change.kind as ObjectKind, change.id).catch(this.onError);
-      else if (change.kind === 'identity') this.reloadAll().catch(this.onError);
+      else if (change.kind === RESYNC_KIND) this.reloadAll().catch(this.onError);
     });
     this.timer = setInterval(() => this.reloadAll().catch(this.onError), reconcileMs);
     this.timer.unref();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GatewaySettings } from './types.js';
+import type { AccessSettings, GatewaySettings } from './types.js';
 import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
 import { PREFIX_MODES } from './server-fields.js';
@@ -26,6 +26,7 @@ function settingsFields(env: Env) {
     catalog_ttl_seconds: z.number().min(0, 'must be 0 or more seconds'),
     state_secret: resolvable(env).pipe(z.string().min(32, 'must be at least 32 characters')),
     request_state_ttl_seconds: positiveSeconds,
+    default_mcp_access: z.enum(['allow', 'deny'], { error: 'must be allow (every server when no list is set, as LiteLLM) or deny' }),
     replica_url: resolvable(env).pipe(
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
@@ -104,4 +105,21 @@ export function parseMasterKey(generalSettings: unknown, env: Env, issues: Issue
     issues.warn([...at, 'master_key'], 'does not start with "sk-"; LiteLLM refuses such keys, so this config will not work with LiteLLM');
   }
   return key;
+}
+
+/** `general_settings.require_key_mcp_access_defined` (LiteLLM) and `toolgate_settings.default_mcp_access` (Toolgate). */
+export function parseAccessSettings(generalSettings: unknown, toolgateSettings: unknown, issues: IssueList): AccessSettings {
+  const general = isMapping(generalSettings)
+    ? parseFields(
+        { require_key_mcp_access_defined: z.boolean({ error: 'expected true or false' }) },
+        generalSettings,
+        ['general_settings'],
+        issues,
+      )
+    : {};
+  const toolgate = isMapping(toolgateSettings) ? toolgateSettings.default_mcp_access : undefined;
+  return {
+    requireKeyMcpAccessDefined: general.require_key_mcp_access_defined ?? false,
+    defaultMcpAccess: toolgate === 'deny' ? 'deny' : 'allow',
+  };
 }

@@ -47,6 +47,8 @@ export interface ServerConfig {
   /** Per-request timeout towards this upstream, in milliseconds (config: `timeout`, seconds). */
   timeoutMs: number;
   accessGroups: string[];
+  /** LiteLLM's `allow_all_keys`: every key may use this server, whatever its grants say. */
+  allowAllKeys?: boolean;
   allowedTools?: string[];
   disallowedTools?: string[];
   /** Client header names copied to this upstream. */
@@ -88,6 +90,14 @@ export interface GatewaySettings {
   replicaUrl?: string;
 }
 
+/** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */
+export interface AccessSettings {
+  /** A key without its own server list gets none (its team's list is then only a ceiling). */
+  requireKeyMcpAccessDefined: boolean;
+  /** `deny`: a caller with no list anywhere gets no server (LiteLLM's default, `allow`, gives every server). */
+  defaultMcpAccess: 'allow' | 'deny';
+}
+
 export interface GatewayConfig {
   /** Absolute path of the file this came from (for messages). */
   file: string;
@@ -95,6 +105,7 @@ export interface GatewayConfig {
   /** In config order. */
   servers: ServerConfig[];
   settings: GatewaySettings;
+  access: AccessSettings;
   /** Non-fatal findings (unknown keys, ...), printed at start. */
   warnings: string[];
 }

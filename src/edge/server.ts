@@ -20,6 +20,8 @@ export interface EdgeDeps extends StreamableDeps {
   loopbackOnly: boolean;
   /** True once the first probe of every upstream has settled. */
   ready(): boolean;
+  /** The management API (src/admin), asked about every non-MCP path; false when the path is not its own. */
+  admin?: (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams | undefined) => Promise<boolean>;
 }
 
 /** `/mcp`, `/mcp/{sel}` or `/{sel}/mcp`: the selector, or undefined for bare `/mcp`; null when not an MCP path. */
@@ -95,6 +97,7 @@ async function handle(
 
   const sse = legacySsePath(path);
   const selector = sse ? sse.selector : mcpSelector(path);
+  if (selector === null && deps.admin && (await deps.admin(req, res, path, query))) return;
   if (selector === null)
     return sendJson(res, 404, {
       error: 'not_found',
@@ -104,18 +107,13 @@ async function handle(
   if (!originAllowed(req, deps.allowedOrigins, deps.loopbackOnly)) {
     return sendRpcError(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Origin or Host not allowed');
   }
-  const caller = deps.keys.resolve(req.headers);
-  if (!caller) {
-    return sendRpcError(
-      res,
-      401,
-      ErrorCode.InvalidRequest,
-      'Unauthorized: send the Toolgate key as "Authorization: Bearer <key>" or "x-litellm-api-key: <key>"',
-      {
-        headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
-      },
-    );
+  const auth = deps.keys.authenticate(req.headers);
+  if (!auth.ok) {
+    return sendRpcError(res, 401, ErrorCode.InvalidRequest, auth.message, {
+      headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
+    });
   }
+  const caller = auth.caller;
   const resolved = deps.scopes.resolve(selector, req.headers, query);
   if (!resolved.ok) return sendRpcError(res, resolved.status, ErrorCode.InvalidRequest, resolved.message);
   const scope = resolved.scope;

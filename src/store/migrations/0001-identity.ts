@@ -3,7 +3,9 @@
  * row is its API object; limit and budget fields live in one jsonb (stored now, enforced by the limits
  * work) so adding one needs no migration. Keys are stored only as their SHA-256 (`token`).
  */
-export const migration = {
+import type { Migration } from './migration.js';
+
+export const migration: Migration = {
   version: 1,
   name: 'identity',
   sql: `
