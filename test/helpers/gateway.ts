@@ -18,6 +18,12 @@ export interface TestGateway extends Gateway {
 }
 
 let shared: Promise<Store> | undefined;
+let sharedDir: string | undefined;
+
+/** The shared store's data directory (for tests that inspect what it wrote). */
+export function processStoreDir(): string | undefined {
+  return sharedDir;
+}
 
 /**
  * One embedded store per test process, in a temp directory removed at exit, shared by the gateways this
@@ -27,6 +33,7 @@ let shared: Promise<Store> | undefined;
 export function processStore(): Promise<Store> {
   shared ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'toolgate-gw-'));
+    sharedDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return openStore({ dataDir: dir });
   })();
