@@ -16,6 +16,8 @@ import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
 import { createAggregateFactory } from './router/aggregate.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 
 import { TOOLGATE_VERSION } from './version.js';
 export { TOOLGATE_VERSION };
@@ -24,6 +26,8 @@ export interface Gateway {
   server: Server;
   url: string;
   upstreams: Map<string, Upstream>;
+  /** The control plane's store (embedded, or PostgreSQL with DATABASE_URL), open and migrated. */
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,9 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, opts: { host?: string; port?: number; log: Logger }): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
+  // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
+  const { databaseUrl, dataDir } = config.settings;
+  const store = await openStore({ databaseUrl, dataDir, configFile: config.file, log });
   const transports = transportFactory();
   const upstreams = new Map<string, Upstream>();
   const stateSecret = config.settings.stateSecret ?? randomBytes(32);
@@ -71,6 +78,9 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   // Warm every upstream's default session in the background: readiness reports each one's state,
@@ -84,6 +94,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
     server,
     url: `http://${host}:${port}`,
     upstreams,
+    store,
     async close() {
       await sessions.closeAll();
       exchanges.closeAll();
@@ -93,6 +104,7 @@ export async function startGateway(config: GatewayConfig, opts: { host?: string;
       });
       await Promise.all([...upstreams.values()].map((u) => u.close()));
       await transports.close();
+      await store.close();
     },
   };
 }

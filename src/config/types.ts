@@ -86,6 +86,13 @@ export interface GatewaySettings {
    * retry that reaches another replica is forwarded here (the address travels in the signed state).
    */
   replicaUrl?: string;
+  /**
+   * The embedded store's directory (`toolgate_settings.data_dir`), as written: relative paths are
+   * relative to the config file. Absent: `.toolgate/` beside the config file.
+   */
+  dataDir?: string;
+  /** LiteLLM's `DATABASE_URL` (environment or `environment_variables:`): PostgreSQL instead of the embedded store. */
+  databaseUrl?: string;
 }
 
 export interface GatewayConfig {

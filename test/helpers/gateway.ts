@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseConfig } from '../../src/config/load.js';
@@ -23,7 +26,22 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
       cb();
     },
   });
-  const gw = await startGateway(config, { host: '127.0.0.1', port, log: createLogger({ level: 'debug', destination }) });
+  // Each gateway gets its own embedded store (one process per data directory), removed when it closes.
+  const tempDir = config.settings.dataDir || config.settings.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'toolgate-gw-'));
+  if (tempDir) config.settings.dataDir = tempDir;
+  const removeTemp = () => tempDir && rmSync(tempDir, { recursive: true, force: true });
+  let gw: Gateway;
+  try {
+    gw = await startGateway(config, { host: '127.0.0.1', port, log: createLogger({ level: 'debug', destination }) });
+  } catch (err) {
+    removeTemp();
+    throw err;
+  }
+  const close = gw.close.bind(gw);
+  gw.close = async () => {
+    await close();
+    removeTemp();
+  };
   return Object.assign(gw, { logs, mcpUrl: (path = '/mcp') => new URL(gw.url + path) });
 }
 
