@@ -39,7 +39,7 @@ export async function startGateway(
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
   // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
-  const { databaseUrl, dataDir } = config.settings as { databaseUrl?: string; dataDir?: string };
+  const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
   const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
   const transports = transportFactory();
@@ -83,6 +83,9 @@ export async function startGateway(
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   // Warm every upstream's default session in the background: readiness reports each one's state,

@@ -30,6 +30,7 @@ function settingsFields(env: Env) {
     replica_url: resolvable(env).pipe(
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
+    data_dir: resolvable(env).pipe(z.string().min(1, 'must name a directory, e.g. .toolgate')),
   };
 }
 
@@ -65,6 +66,9 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     stateSecret: f.state_secret,
     requestStateTtlMs: (f.request_state_ttl_seconds ?? 300) * 1000,
     replicaUrl: f.replica_url,
+    // Present only when set, so a config without them reads exactly as before.
+    ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
+    ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
   };
 }
 

@@ -88,6 +88,13 @@ export interface GatewaySettings {
    * retry that reaches another replica is forwarded here (the address travels in the signed state).
    */
   replicaUrl?: string;
+  /**
+   * The embedded store's directory (`toolgate_settings.data_dir`), as written: relative paths are
+   * relative to the config file. Absent: `.toolgate/` beside the config file.
+   */
+  dataDir?: string;
+  /** LiteLLM's `DATABASE_URL` (environment or `environment_variables:`): PostgreSQL instead of the embedded store. */
+  databaseUrl?: string;
 }
 
 /** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */

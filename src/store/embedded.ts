@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { StoreBase } from './base.js';
 import { StoreError } from './errors.js';
 import { lockDataDir } from './lock.js';
+import { isCluster, prepareCluster } from './template.js';
 import { runMigrations, type MigrationSession, type SqlRunner } from './migrate.js';
 import type { Migration } from './migrations/index.js';
 import type { Queryable, Store } from './types.js';
@@ -16,6 +17,13 @@ import type { Queryable, Store } from './types.js';
 const TUNING = ['shared_buffers=8MB', 'work_mem=1MB', 'maintenance_work_mem=4MB', 'wal_buffers=256kB', 'temp_buffers=1MB'];
 /** The wasm module declares 2048 pages (128 MiB) as its minimum; only pages PostgreSQL touches cost RSS. */
 const INITIAL_MEMORY = 128 * 1024 * 1024;
+
+function create(dir: string): Promise<PGlite> {
+  return PGlite.create(dir, {
+    initialMemory: INITIAL_MEMORY,
+    startParams: [...PGlite.defaultStartParams, ...TUNING.flatMap((s) => ['-c', s])],
+  });
+}
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -34,12 +42,11 @@ export async function openEmbedded(opts: EmbeddedOptions): Promise<Store> {
     );
   }
   const lock = lockDataDir(opts.dataDir);
+  const pgdata = join(opts.dataDir, 'pgdata');
   let db: PGlite | undefined;
   try {
-    db = await PGlite.create(join(opts.dataDir, 'pgdata'), {
-      initialMemory: INITIAL_MEMORY,
-      startParams: [...PGlite.defaultStartParams, ...TUNING.flatMap((s) => ['-c', s])],
-    });
+    if (!isCluster(pgdata)) await prepareCluster(pgdata, async (dir) => (await create(dir)).close(), opts.log);
+    db = await create(pgdata);
   } catch (err) {
     lock.release();
     throw new StoreError(

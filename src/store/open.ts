@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { openEmbedded } from './embedded.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
@@ -8,7 +8,7 @@ import type { Store } from './types.js';
 export interface OpenStoreOptions {
   /** LiteLLM's DATABASE_URL: PostgreSQL when set, else the embedded engine. */
   databaseUrl?: string;
-  /** Where the embedded engine keeps its files (toolgate_settings.data_dir). */
+  /** Where the embedded engine keeps its files (toolgate_settings.data_dir); relative to the config file's directory. */
   dataDir?: string;
   /** The config file, for the default data directory (`.toolgate/` beside it). */
   configFile?: string;
@@ -19,15 +19,15 @@ export interface OpenStoreOptions {
   log?: Logger;
 }
 
-/** The embedded store's directory when toolgate_settings.data_dir is not set: `.toolgate/` beside the config. */
-export function defaultDataDir(configFile: string | undefined): string {
-  return join(configFile ? dirname(resolve(configFile)) : process.cwd(), '.toolgate');
+/** The embedded store's directory: data_dir relative to the config file, else `.toolgate/` beside it. */
+export function dataDirFor(dataDir: string | undefined, configFile: string | undefined): string {
+  const base = configFile ? dirname(resolve(configFile)) : process.cwd();
+  return resolve(base, dataDir ?? '.toolgate');
 }
 
 /** Opens the store the configuration asks for and brings its schema up to date. Throws StoreError with the fix. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const migrations = opts.migrations ?? MIGRATIONS;
   if (opts.databaseUrl) return openPostgres({ url: opts.databaseUrl, schema: opts.schema, migrations, log: opts.log });
-  const dataDir = resolve(opts.dataDir ?? defaultDataDir(opts.configFile));
-  return openEmbedded({ dataDir, migrations, log: opts.log });
+  return openEmbedded({ dataDir: dataDirFor(opts.dataDir, opts.configFile), migrations, log: opts.log });
 }

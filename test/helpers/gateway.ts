@@ -49,7 +49,7 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const config = parseConfig(yaml, 'test-config.yaml', { ...process.env, ...env });
   if (!config.masterKey) config.masterKey = TEST_KEY;
-  const settings = config.settings as { dataDir?: string; databaseUrl?: string };
+  const settings = config.settings;
   const store = opts.store ?? (settings.dataDir || settings.databaseUrl ? undefined : await processStore());
   const logs: string[] = [];
   const destination = new Writable({
