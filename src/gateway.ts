@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { KeyResolver } from './caller/keys.js';
+import type { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { ExchangeStore } from './edge/mrtr.js';
@@ -20,6 +20,9 @@ import { TaskHandles } from './router/tasks.js';
 import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
+import { startIdentityPlane } from './admin/identity-plane.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 
 import { TOOLGATE_VERSION } from './version.js';
 export { TOOLGATE_VERSION };
@@ -31,21 +34,29 @@ export interface Gateway {
   registry: ServerRegistry;
   /** The same registry, under its former name (reads: `get`, `values`). */
   upstreams: ServerRegistry;
+  /** The control plane's store (embedded, or PostgreSQL with DATABASE_URL), open and migrated. */
+  store: Store;
   close(): Promise<void>;
 }
 
-/** Wires config → registry → policy → router → edge and starts listening. */
+/** Wires config → store → identity → registry → policy → router → edge and starts listening. */
 export interface StartOptions {
   host?: string;
   port?: number;
   log: Logger;
-  /** Who is asking, from a request's headers; default: the configured master key only. */
-  callers?: Pick<KeyResolver, 'resolve'>;
+  /** A store opened by the caller (tests share one); the gateway then leaves closing it to them. */
+  store?: Store;
+  /** Who is asking, in place of the identity snapshot's resolver (tests with fixed grants). */
+  callers?: Pick<KeyResolver, 'resolve' | 'authenticate'>;
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
+  // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
+  const { databaseUrl, dataDir } = config.settings;
+  const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
+  const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
   const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
@@ -83,7 +94,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   let ready = false;
   const server = createEdgeServer({
     log,
-    keys: opts.callers ?? new KeyResolver(config.masterKey),
+    keys: opts.callers ?? identity.keys,
+    routes: [identity.admin],
     scopes: new ScopeResolver(registry, policy),
     upstreams: registry,
     sessions,
@@ -99,6 +111,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   // Warm every upstream's default session in the background: readiness reports each one's state,
@@ -115,7 +130,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     url: `http://${host}:${port}`,
     registry,
     upstreams: registry,
+    store,
     async close() {
+      identity.close();
       await sessions.closeAll();
       exchanges.closeAll();
       await new Promise<void>((r) => {
@@ -124,6 +141,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       });
       await registry.close();
       await transports.close();
+      if (!opts.store) await store.close();
     },
   };
 }

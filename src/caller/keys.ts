@@ -1,15 +1,41 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallerAccess } from './access.js';
+import type { UserRole } from './identity.js';
+import type { IdentitySnapshot, KeyRefusal } from './snapshot.js';
 
-/** Who is asking. For now the master key is the only identity; virtual keys come with the store. */
+/** Who is asking: the master key, or a virtual key from the identity snapshot. */
 export interface Caller {
   /** Stable, non-secret id of the key (a hash prefix), used to bind sessions and in logs. */
   keyId: string;
   isMaster: boolean;
   /** What the caller may use; undefined means unrestricted (the master key). */
   access?: CallerAccess;
+  /** A virtual key's identity (for limits, spend and the admin check); absent for the master key. */
+  identity?: CallerIdentity;
 }
+
+export interface CallerIdentity {
+  /** SHA-256 hex of the key (LiteLLM's `token`). */
+  token: string;
+  /** `sk-...abcd`, safe to log. */
+  keyName: string;
+  keyAlias?: string;
+  teamId?: string;
+  userId?: string;
+  userRole?: UserRole;
+  /** The key belongs to a proxy_admin user: it may use the management API. */
+  admin: boolean;
+}
+
+/** The outcome of checking a request's key: the caller, or a refusal whose message names why (never the key). */
+export type Authentication = { ok: true; caller: Caller } | ({ ok: false } & KeyRefusal);
+
+const MISSING: Authentication = {
+  ok: false,
+  reason: 'missing',
+  message: 'Unauthorized: send the Toolgate key as "Authorization: Bearer <key>" or "x-litellm-api-key: <key>"',
+};
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -29,21 +55,26 @@ function stripBearer(v: string): string {
 }
 
 /**
- * Resolves callers from keys. Comparison is on SHA-256 digests with timingSafeEqual, so neither the
- * key's length nor its prefix leaks through timing.
+ * Resolves callers from keys: the master key, then virtual keys by their SHA-256 in the identity snapshot.
+ * The master comparison is on digests with timingSafeEqual, so neither the key's length nor its prefix
+ * leaks through timing; virtual keys are looked up by digest, which reveals nothing about the key either.
  */
 export class KeyResolver {
   private readonly masterDigest?: Buffer;
   private readonly masterId?: string;
   /**
-   * Presented key → resolved caller, so a known key costs one Map lookup instead of a SHA-256 per
-   * request. Only keys that resolved are kept (random wrong keys never enter), and the map is
-   * bounded: past MEMO_LIMIT the oldest entry goes. Whatever revokes a key must call forget().
+   * Presented key → its SHA-256, so a known key costs one Map lookup instead of a hash per request.
+   * Only keys that authenticated are kept (random wrong keys never enter) and the map is bounded: past
+   * MEMO_LIMIT the oldest entry goes. It holds digests, not decisions: expiry, blocking and revocation
+   * are checked against the snapshot on every request.
    */
-  private readonly memo = new Map<string, Caller>();
+  private readonly memo = new Map<string, Buffer>();
   static readonly MEMO_LIMIT = 1024;
 
-  constructor(masterKey: string | undefined) {
+  constructor(
+    masterKey: string | undefined,
+    private readonly identities?: IdentitySnapshot,
+  ) {
     if (masterKey) {
       this.masterDigest = digest(masterKey);
       this.masterId = 'master:' + this.masterDigest.subarray(0, 6).toString('hex');
@@ -51,18 +82,31 @@ export class KeyResolver {
   }
 
   resolve(headers: IncomingHttpHeaders): Caller | undefined {
-    const key = presentedKey(headers);
-    if (key === undefined || !this.masterDigest) return undefined;
-    const known = this.memo.get(key);
-    if (known) return known;
-    if (!timingSafeEqual(digest(key), this.masterDigest)) return undefined;
-    const caller: Caller = { keyId: this.masterId!, isMaster: true };
-    if (this.memo.size >= KeyResolver.MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
-    this.memo.set(key, caller);
-    return caller;
+    const auth = this.authenticate(headers);
+    return auth.ok ? auth.caller : undefined;
   }
 
-  /** Drop every memoised resolution (a key was revoked or changed). */
+  /** Like resolve, with the reason when there is no caller (missing, unknown, expired, blocked). */
+  authenticate(headers: IncomingHttpHeaders): Authentication {
+    const key = presentedKey(headers);
+    if (key === undefined) return MISSING;
+    const known = this.memo.get(key);
+    const d = known ?? digest(key);
+    let auth: Authentication;
+    if (this.masterDigest && timingSafeEqual(d, this.masterDigest)) auth = { ok: true, caller: { keyId: this.masterId!, isMaster: true } };
+    else {
+      const found = this.identities?.authenticate(d.toString('hex'));
+      if (found === undefined) auth = { ok: false, reason: 'unknown', message: 'Unauthorized: the key is not valid' };
+      else auth = 'reason' in found ? { ok: false, ...found } : { ok: true, caller: found };
+    }
+    if (auth.ok && !known) {
+      if (this.memo.size >= KeyResolver.MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
+      this.memo.set(key, d);
+    }
+    return auth;
+  }
+
+  /** Drop every memoised digest (tests; nothing depends on it for correctness). */
   forget(): void {
     this.memo.clear();
   }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../observe/log.js';
 import { startGateway, TOOLGATE_VERSION } from '../gateway.js';
+import { StoreError } from '../store/errors.js';
 
 const USAGE = `toolgate ${TOOLGATE_VERSION} — one MCP endpoint in front of every MCP server
 
@@ -14,6 +15,7 @@ Usage:
 Environment:
   TOOLGATE_MASTER_KEY   the gateway key (else general_settings.master_key)
   TOOLGATE_LOG_LEVEL    pino level (default info)
+  DATABASE_URL          PostgreSQL for the control plane (else the embedded store in toolgate_settings.data_dir)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -85,6 +87,10 @@ async function start(args: string[]): Promise<number> {
   try {
     gateway = await startGateway(config, { host, port, log });
   } catch (err) {
+    if (err instanceof StoreError) {
+      process.stderr.write(`toolgate: cannot open the store: ${err.message}\n`);
+      return 1;
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
     const why =

@@ -77,6 +77,9 @@ function describeSettings(cfg: GatewayConfig): string[] {
     `  request_state_ttl_seconds: ${s.requestStateTtlMs / 1000}`,
     `  replica_url: ${s.replicaUrl ?? 'not set (a bridged retry must reach the replica that started the call)'}`,
     `  state_secret: ${s.stateSecret ? maskSecret(s.stateSecret) : 'generated per process (set it when running several replicas)'}`,
+    s.databaseUrl
+      ? `  store: PostgreSQL ${redactUrl(s.databaseUrl)} (DATABASE_URL)`
+      : `  store: embedded, data_dir ${s.dataDir ?? '.toolgate/ beside the config file'}`,
   ];
 }
 

@@ -5,7 +5,7 @@ import type { GatewayConfig, ServerConfig } from './types.js';
 import { isMapping, warnUnknownKeys, type Env } from './fields.js';
 import { ConfigError, IssueList } from './issues.js';
 import { isUsableName, parseServer } from './servers.js';
-import { parseMasterKey, parseSettings } from './settings.js';
+import { parseAccessSettings, parseMasterKey, parseSettings } from './settings.js';
 
 export { ConfigError } from './issues.js';
 
@@ -65,12 +65,13 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const effectiveEnv = withConfigEnvironment(root.environment_variables, env, issues);
   const masterKey = parseMasterKey(root.general_settings, effectiveEnv, issues);
   const settings = parseSettings(root.toolgate_settings, effectiveEnv, issues);
+  const access = parseAccessSettings(root.general_settings, root.toolgate_settings, issues);
   const servers = parseServers(root.mcp_servers, effectiveEnv, issues);
   applyLitellmAliases(root.litellm_settings, servers, issues);
   checkUniquePrefixes(servers, issues);
 
   if (issues.errors.length > 0) throw new ConfigError(issues.errors, issues.warnings);
-  return { file: resolve(file), masterKey, servers, settings, warnings: issues.warnings };
+  return { file: resolve(file), masterKey, servers, settings, access, warnings: issues.warnings };
 }
 
 /**

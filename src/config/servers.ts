@@ -67,6 +67,7 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     auth,
     timeoutMs: (f.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     accessGroups: f.access_groups ?? [],
+    allowAllKeys: f.allow_all_keys ?? false,
     allowedTools: f.allowed_tools,
     disallowedTools: f.disallowed_tools,
     // Set only when configured: a server without it has the same shape as before the field existed.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GatewaySettings } from './types.js';
+import type { AccessSettings, GatewaySettings } from './types.js';
 import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
 import { PREFIX_MODES } from './server-fields.js';
@@ -35,9 +35,11 @@ function settingsFields(env: Env) {
     request_timeout_seconds: positiveSeconds,
     idle_timeout_seconds: positiveSeconds,
     max_connections: z.number().int('must be a whole number').positive('must be greater than 0'),
+    default_mcp_access: z.enum(['allow', 'deny'], { error: 'must be allow (every server when no list is set, as LiteLLM) or deny' }),
     replica_url: resolvable(env).pipe(
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
+    data_dir: resolvable(env).pipe(z.string().min(1, 'must name a directory, e.g. .toolgate')),
   };
 }
 
@@ -82,6 +84,9 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     requestTimeoutMs: (f.request_timeout_seconds ?? 60) * 1000,
     idleTimeoutMs: (f.idle_timeout_seconds ?? 65) * 1000,
     maxConnections: f.max_connections ?? 4096,
+    // Present only when set, so a config without them reads exactly as before.
+    ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
+    ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
   };
 }
 
@@ -122,4 +127,21 @@ export function parseMasterKey(generalSettings: unknown, env: Env, issues: Issue
     issues.warn([...at, 'master_key'], 'does not start with "sk-"; LiteLLM refuses such keys, so this config will not work with LiteLLM');
   }
   return key;
+}
+
+/** `general_settings.require_key_mcp_access_defined` (LiteLLM) and `toolgate_settings.default_mcp_access` (Toolgate). */
+export function parseAccessSettings(generalSettings: unknown, toolgateSettings: unknown, issues: IssueList): AccessSettings {
+  const general = isMapping(generalSettings)
+    ? parseFields(
+        { require_key_mcp_access_defined: z.boolean({ error: 'expected true or false' }) },
+        generalSettings,
+        ['general_settings'],
+        issues,
+      )
+    : {};
+  const toolgate = isMapping(toolgateSettings) ? toolgateSettings.default_mcp_access : undefined;
+  return {
+    requireKeyMcpAccessDefined: general.require_key_mcp_access_defined ?? false,
+    defaultMcpAccess: toolgate === 'deny' ? 'deny' : 'allow',
+  };
 }

@@ -47,6 +47,8 @@ export interface ServerConfig {
   /** Per-request timeout towards this upstream, in milliseconds (config: `timeout`, seconds). */
   timeoutMs: number;
   accessGroups: string[];
+  /** LiteLLM's `allow_all_keys`: every key may use this server, whatever its grants say. */
+  allowAllKeys?: boolean;
   allowedTools?: string[];
   disallowedTools?: string[];
   /** LiteLLM's `allowed_params`: per tool (bare or prefixed name), the argument names a call may carry. */
@@ -106,6 +108,21 @@ export interface GatewaySettings {
   idleTimeoutMs: number;
   /** Open client connections at most. */
   maxConnections: number;
+  /**
+   * The embedded store's directory (`toolgate_settings.data_dir`), as written: relative paths are
+   * relative to the config file. Absent: `.toolgate/` beside the config file.
+   */
+  dataDir?: string;
+  /** LiteLLM's `DATABASE_URL` (environment or `environment_variables:`): PostgreSQL instead of the embedded store. */
+  databaseUrl?: string;
+}
+
+/** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */
+export interface AccessSettings {
+  /** A key without its own server list gets none (its team's list is then only a ceiling). */
+  requireKeyMcpAccessDefined: boolean;
+  /** `deny`: a caller with no list anywhere gets no server (LiteLLM's default, `allow`, gives every server). */
+  defaultMcpAccess: 'allow' | 'deny';
 }
 
 export interface GatewayConfig {
@@ -115,6 +132,7 @@ export interface GatewayConfig {
   /** In config order. */
   servers: ServerConfig[];
   settings: GatewaySettings;
+  access: AccessSettings;
   /** Non-fatal findings (unknown keys, ...), printed at start. */
   warnings: string[];
 }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { presentedKey, type KeyResolver } from '../caller/keys.js';
+import type { KeyResolver } from '../caller/keys.js';
+import type { KeyRefusal } from '../caller/snapshot.js';
 import type { ServerRegistry } from '../registry/registry.js';
 import type { ScopeResolver } from '../router/scope.js';
 import { refuse } from './error-catalogue.js';
@@ -41,8 +42,8 @@ export type EdgeRoutes = (
 
 export interface EdgeDeps extends TransportDeps {
   log: Logger;
-  /** Who is asking: the master key today; the identity snapshot's resolver when it lands. */
-  keys: Pick<KeyResolver, 'resolve'>;
+  /** Who is asking: the master key or a virtual key from the identity snapshot. */
+  keys: Pick<KeyResolver, 'resolve' | 'authenticate'>;
   scopes: ScopeResolver;
   /** The server registry: readiness reports the servers it has now. */
   upstreams: ServerRegistry;
@@ -138,8 +139,9 @@ async function handle(
       message: `No route for ${req.method} ${path}; MCP endpoints are /mcp and /mcp/{server}`,
     });
 
-  const caller = deps.keys.resolve(req.headers);
-  if (!caller) return unauthorized(req, res);
+  const auth = deps.keys.authenticate(req.headers);
+  if (!auth.ok) return unauthorized(req, res, auth);
+  const caller = auth.caller;
   const resolved = deps.scopes.resolve(caller, selector, req.headers, query);
   if (!resolved.ok)
     return refuse(res, resolved.status === 404 ? 'notFound' : resolved.status === 403 ? 'forbidden' : 'badRequest', resolved.message);
@@ -167,16 +169,24 @@ async function handle(
 
 const KEY_HEADERS = '"Authorization: Bearer <key>" or "x-litellm-api-key: <key>"';
 
-/** 401 that says whether the key was missing or wrong, and where it goes; never the key itself. */
-function unauthorized(req: IncomingMessage, res: ServerResponse): void {
-  const missing = presentedKey(req.headers) === undefined;
+/**
+ * 401 that says why (no key, a wrong one, or a known key that expired or was blocked) and where the key
+ * goes; never the key itself.
+ */
+function unauthorized(req: IncomingMessage, res: ServerResponse, refusal: KeyRefusal): void {
+  const missing = refusal.reason === 'missing';
   const carrier =
     typeof req.headers['x-litellm-api-key'] === 'string' && req.headers['x-litellm-api-key'] !== '' ? 'x-litellm-api-key' : 'Authorization';
   const message = missing
     ? `Unauthorized: no Toolgate key was sent; send it as ${KEY_HEADERS}`
-    : `Unauthorized: the Toolgate key sent in the ${carrier} header is not valid; check it, and send it as ${KEY_HEADERS}`;
+    : refusal.reason === 'unknown'
+      ? `Unauthorized: the Toolgate key sent in the ${carrier} header is not valid; check it, and send it as ${KEY_HEADERS}`
+      : refusal.message;
   refuse(res, 'unauthorized', message, {
     headers: { 'www-authenticate': `Bearer realm="toolgate"${missing ? '' : ', error="invalid_token"'}` },
-    data: { reason: missing ? 'missing_key' : 'invalid_key', headers: ['Authorization: Bearer', 'x-litellm-api-key'] },
+    data: {
+      reason: missing ? 'missing_key' : refusal.reason === 'unknown' ? 'invalid_key' : `${refusal.reason}_key`,
+      headers: ['Authorization: Bearer', 'x-litellm-api-key'],
+    },
   });
 }

@@ -10,11 +10,17 @@ export interface Queryable {
 
 /** A change another part of the control plane (in this process or another replica) must react to. */
 export interface StoreChange {
-  /** What changed: 'key', 'team', 'organization', 'user', 'server', ... */
+  /**
+   * What changed: 'key', 'team', 'organization', 'user', 'server', ... The store itself sends
+   * RESYNC_KIND when a replica's change feed was interrupted (changes may have been missed): reload all.
+   */
   kind: string;
   /** The changed object's id, when there is one. */
   id?: string;
 }
+
+/** Sent by the store after its LISTEN connection came back: notifications may have been lost meanwhile. */
+export const RESYNC_KIND = 'resync';
 
 export interface Store extends Queryable {
   readonly engine: 'embedded' | 'postgres';

@@ -35,6 +35,9 @@ async function toolgate(args: string[], env: Record<string, string> = {}): Promi
   }
 }
 
+const configsRunnable =
+  'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n    timeout: 1\ngeneral_settings:\n  master_key: sk-cli-master\n';
+
 describe('toolgate command', { concurrency: true }, () => {
   let dir: string;
   const files: Record<string, string> = {};
@@ -51,8 +54,7 @@ describe('toolgate command', { concurrency: true }, () => {
       missingEnv:
         'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n    auth_type: bearer_token\n    auth_value: os.environ/TG_CLI_TEST_UNSET_VAR\n' +
         'general_settings:\n  master_key: sk-cli-master\n',
-      runnable:
-        'mcp_servers:\n  github:\n    url: http://127.0.0.1:9/mcp\n    timeout: 1\ngeneral_settings:\n  master_key: sk-cli-master\n',
+      runnable: configsRunnable,
     };
     for (const [name, text] of Object.entries(configs)) {
       files[name] = join(dir, `${name}.yaml`);
@@ -108,7 +110,10 @@ describe('toolgate command', { concurrency: true }, () => {
     await once(busy, 'listening');
     try {
       const port = String((busy.address() as AddressInfo).port);
-      const b = await toolgate(['start', '--config', files.runnable!, '--port', port]);
+      // Its own directory, so its own data directory: the SIGTERM test may hold runnable's store meanwhile.
+      const busyConfig = join(await mkdtemp(join(dir, 'busy-')), 'config.yaml');
+      await writeFile(busyConfig, configsRunnable);
+      const b = await toolgate(['start', '--config', busyConfig, '--port', port]);
       assert.equal(b.code, 1);
       assert.match(b.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*already in use`));
       assert.doesNotMatch(b.stderr, /\n\s+at /, 'no stack trace');

@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observe/log.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/types.js';
 
 export const TEST_KEY = 'sk-test-toolgate-key-0123456789';
 
@@ -12,10 +17,40 @@ export interface TestGateway extends Gateway {
   mcpUrl(path?: string): URL;
 }
 
+let shared: Promise<Store> | undefined;
+let sharedDir: string | undefined;
+
+/** The shared store's data directory (for tests that inspect what it wrote). */
+export function processStoreDir(): string | undefined {
+  return sharedDir;
+}
+
+/**
+ * One embedded store per test process, in a temp directory removed at exit, shared by the gateways this
+ * process starts without a store of their own: creating a PGlite cluster costs seconds, reopening one
+ * still costs a second or more, and gateways that do not look at identities need no store of their own.
+ */
+export function processStore(): Promise<Store> {
+  shared ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'toolgate-gw-'));
+    sharedDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return openStore({ dataDir: dir });
+  })();
+  return shared;
+}
+
 /** Starts a gateway in this process on a free 127.0.0.1 port from YAML text. */
-export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}, port = 0): Promise<TestGateway> {
+export async function startTestGateway(
+  yaml: string,
+  env: Record<string, string | undefined> = {},
+  port = 0,
+  opts: { store?: Store } = {},
+): Promise<TestGateway> {
   const config = parseConfig(yaml, 'test-config.yaml', { ...process.env, ...env });
   if (!config.masterKey) config.masterKey = TEST_KEY;
+  const settings = config.settings;
+  const store = opts.store ?? (settings.dataDir || settings.databaseUrl ? undefined : await processStore());
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -23,7 +58,7 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
       cb();
     },
   });
-  const gw = await startGateway(config, { host: '127.0.0.1', port, log: createLogger({ level: 'debug', destination }) });
+  const gw = await startGateway(config, { host: '127.0.0.1', port, log: createLogger({ level: 'debug', destination }), store });
   return Object.assign(gw, { logs, mcpUrl: (path = '/mcp') => new URL(gw.url + path) });
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import type { CallerAccess } from '../../src/caller/access.js';
-import { presentedKey, type Caller } from '../../src/caller/keys.js';
+import { presentedKey, type Authentication, type Caller } from '../../src/caller/keys.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observe/log.js';
@@ -31,6 +31,10 @@ const callers = {
     if (key === TEST_KEY) return MASTER;
     const g = key === undefined ? undefined : GRANTS[key];
     return g && { keyId: 'key:' + key, ...g };
+  },
+  authenticate(headers: Record<string, string | string[] | undefined>): Authentication {
+    const caller = callers.resolve(headers);
+    return caller ? { ok: true, caller } : { ok: false, reason: 'unknown', message: 'Unauthorized: the key is not valid' };
   },
 };
 
