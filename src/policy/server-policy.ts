@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCode, McpError } from '../mcp/jsonrpc.js';
-import { applyToolOverrides, originalToolName, reverseDisplayNames, toolAllowed, toolForms, type DisplayNameReverse } from './filters.js';
+import { applyToolOverrides, originalToolName, reverseDisplayNames, toolForms, type DisplayNameReverse } from './filters.js';
 
 type Item = Record<string, unknown>;
 
@@ -14,6 +14,12 @@ export class ServerPolicy {
   /** allowed_params by every lower-cased form its tool key may be written in. */
   private readonly params = new Map<string, { tool: string; allowed: ReadonlySet<string> }>();
 
+  /** allowed_tools / disallowed_tools, lower-cased; undefined when empty (unset, as in LiteLLM). */
+  private readonly allowList?: ReadonlySet<string>;
+  private readonly denyList?: ReadonlySet<string>;
+  /** `{name}{sep}` and `{alias}{sep}`, lower-cased: the prefixed forms a list entry may use. */
+  private readonly prefixes: string[];
+
   private constructor(
     readonly server: ServerConfig,
     private readonly separator: string,
@@ -22,6 +28,15 @@ export class ServerPolicy {
     for (const [tool, names] of Object.entries(server.allowedParams ?? {})) {
       this.params.set(tool.toLowerCase(), { tool, allowed: new Set(names) });
     }
+    const lower = (list?: string[]) => (list?.length ? new Set(list.map((e) => e.toLowerCase())) : undefined);
+    this.allowList = lower(server.allowedTools);
+    this.denyList = lower(server.disallowedTools);
+    this.prefixes = [server.name, ...(server.alias !== undefined ? [server.alias] : [])].map((p) => `${p}${separator}`.toLowerCase());
+  }
+
+  /** Whether a lower-cased tool name is in `set`, bare or in one of its prefixed forms (what toolForms lists, without building it). */
+  private listed(set: ReadonlySet<string>, lowerName: string): boolean {
+    return set.has(lowerName) || this.prefixes.some((p) => set.has(p + lowerName));
   }
 
   /** The server's policy, or undefined when it configures nothing (relay untouched: the fast path). */
@@ -37,7 +52,10 @@ export class ServerPolicy {
 
   /** Whether the upstream's own (unprefixed) tool name passes allowed_tools, then disallowed_tools. */
   allows(original: string): boolean {
-    return toolAllowed(original, this.server, this.separator);
+    // The same rule as filters.ts toolAllowed, on sets built once: listings ask this for every tool.
+    const lower = original.toLowerCase();
+    if (this.allowList && !this.listed(this.allowList, lower)) return false;
+    return !(this.denyList && this.listed(this.denyList, lower));
   }
 
   /** Whether `called` (as a client wrote it) names `original` of this server in one of its accepted forms. */
@@ -48,7 +66,8 @@ export class ServerPolicy {
   /** allowed_params for a tool, matched like allowed_tools (bare or prefixed, any case); undefined = any argument. */
   allowedParams(original: string): { tool: string; allowed: ReadonlySet<string> } | undefined {
     if (this.params.size === 0) return undefined;
-    for (const form of toolForms(original, this.server, this.separator)) {
+    const lower = original.toLowerCase();
+    for (const form of [lower, ...this.prefixes.map((p) => p + lower)]) {
       const hit = this.params.get(form);
       if (hit) return hit;
     }

@@ -7,6 +7,9 @@ import { unknownTarget, type Target, type TargetKind } from '../mcp/target.js';
 
 type Item = Record<string, unknown>;
 
+/** Why a target is refused: unknown to this caller, hidden by the server's own tool filters, or arguments outside allowed_params. */
+type Refusal = 'unknown' | 'filtered' | { extra: string[]; allowed: ReadonlySet<string> };
+
 /** The field that names an item of each kind in a listing (what `Target.name` holds). */
 const NAME_FIELD: Record<TargetKind, string> = { tool: 'name', prompt: 'name', resource: 'uri', template: 'uriTemplate', task: 'taskId' };
 
@@ -68,29 +71,41 @@ export class PolicyStage implements RoutePolicy {
 
   /** undefined when admitted; otherwise the refusal to answer with. Without arguments, this is the listing decision. */
   decide(caller: Caller, t: Target, called = t.name): McpError | undefined {
-    if (!this.serverVisible(caller, t.server)) return unknownTarget(t.kind, called);
-    if (t.kind !== 'tool') return undefined;
-    const own = this.servers.get(t.server);
-    if (own && !own.allows(t.name)) return refusedTool(called, t.server);
-    const granted = caller.access?.tools?.get(t.server);
-    if (granted && !granted.has(t.name)) return unknownTarget('tool', called);
-    const params = t.arguments && own?.allowedParams(t.name);
-    if (params && t.arguments) {
-      const extra = Object.keys(t.arguments).filter((k) => !params.allowed.has(k));
-      if (extra.length > 0) return refusedParams(called, extra, params.allowed);
-    }
-    return undefined;
+    const r = this.refusal(caller, t);
+    if (r === undefined) return undefined;
+    if (r === 'unknown') return unknownTarget(t.kind, called);
+    if (r === 'filtered') return refusedTool(called, t.server);
+    return refusedParams(called, r.extra, r.allowed);
   }
 
   /** Whether `t` appears in this caller's listings (the decision without arguments). */
   visible(caller: Caller, t: Target): boolean {
-    return this.decide(caller, t.arguments ? { ...t, arguments: undefined } : t) === undefined;
+    return this.refusal(caller, t.arguments ? { ...t, arguments: undefined } : t) === undefined;
   }
 
   /** Throws the refusal when `t` is not admitted for this caller. */
   admit(caller: Caller, t: Target, called?: string): void {
     const refusal = this.decide(caller, t, called);
     if (refusal) throw refusal;
+  }
+
+  /**
+   * The decision itself, as a cheap value: listings decide on every item, and building an error
+   * (with its stack) for each hidden one would cost more than the whole decision.
+   */
+  private refusal(caller: Caller, t: Target): Refusal | undefined {
+    if (!this.serverVisible(caller, t.server)) return 'unknown';
+    if (t.kind !== 'tool') return undefined;
+    const own = this.servers.get(t.server);
+    if (own && !own.allows(t.name)) return 'filtered';
+    const granted = caller.access?.tools?.get(t.server);
+    if (granted && !granted.has(t.name)) return 'unknown';
+    const params = t.arguments && own?.allowedParams(t.name);
+    if (params && t.arguments) {
+      const extra = Object.keys(t.arguments).filter((k) => !params.allowed.has(k));
+      if (extra.length > 0) return { extra, allowed: params.allowed };
+    }
+    return undefined;
   }
 
   /** One server's listing of one kind as this caller may see it (items without a name cannot be decided on and are kept). */

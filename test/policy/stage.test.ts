@@ -166,3 +166,30 @@ describe('allowed_params in config.yaml', () => {
     );
   });
 });
+
+describe('ServerPolicy.allows', () => {
+  it('decides exactly as toolAllowed (filters.ts) for every list shape, prefix and case', async () => {
+    const { ServerPolicy } = await import('../../src/policy/server-policy.js');
+    const { toolAllowed } = await import('../../src/policy/filters.js');
+    const entries = ['read', 'READ', 'gh-read', 'GitHub-Write', 'github-x', 'other-read', 'w'];
+    const tools = ['read', 'Read', 'write', 'x', 'w', 'gh-read', 'none'];
+    let n = 0;
+    for (let mask = 0; mask < 1 << entries.length; mask += 7)
+      for (const alias of [undefined, 'gh'])
+        for (const which of ['allow', 'deny', 'both'] as const) {
+          const list = entries.filter((_, i) => mask & (1 << i));
+          const cfg = server('github', {
+            alias,
+            allowedTools: which !== 'deny' ? list : undefined,
+            disallowedTools: which !== 'allow' ? list.slice(1) : undefined,
+            toolNameToDescription: { keep: 'x' },
+          });
+          const own = ServerPolicy.for(cfg, '-')!;
+          for (const t of tools) {
+            assert.equal(own.allows(t), toolAllowed(t, cfg, '-'), `${t} ${JSON.stringify(list)} ${which} ${alias}`);
+            n++;
+          }
+        }
+    assert.ok(n > 500);
+  });
+});
