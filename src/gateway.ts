@@ -78,6 +78,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       }),
   );
   for (const s of config.servers) registry.add(s);
+  // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
+  registry.subscribe(() => identity.setServers(registry.configs()));
   const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
