@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { StoreBase } from './base.js';
 import { StoreError } from './errors.js';
 import { lockDataDir } from './lock.js';
+import { pgliteModule } from './pglite-module.js';
 import { isCluster, prepareCluster } from './template.js';
 import { runMigrations, type MigrationSession, type SqlRunner } from './migrate.js';
 import type { Migration } from './migrations/index.js';
@@ -18,8 +19,9 @@ const TUNING = ['shared_buffers=8MB', 'work_mem=1MB', 'maintenance_work_mem=4MB'
 /** The wasm module declares 2048 pages (128 MiB) as its minimum; only pages PostgreSQL touches cost RSS. */
 const INITIAL_MEMORY = 128 * 1024 * 1024;
 
-function create(dir: string): Promise<PGlite> {
+async function create(dir: string): Promise<PGlite> {
   return PGlite.create(dir, {
+    pgliteWasmModule: await pgliteModule(),
     initialMemory: INITIAL_MEMORY,
     startParams: [...PGlite.defaultStartParams, ...TUNING.flatMap((s) => ['-c', s])],
   });

@@ -42,7 +42,8 @@ export class ChangeListener {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client(this.config);
+    // Named after its schema, so an operator (or a test) can tell the listening connections apart.
+    const client = new pg.Client({ ...this.config, application_name: `toolgate listen ${this.schema}`.slice(0, 63) });
     client.on('error', (err) => this.#lost(client, err));
     client.on('end', () => this.#lost(client));
     client.on('notification', (msg) => {

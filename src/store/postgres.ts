@@ -61,7 +61,7 @@ function target(opts: PostgresOptions): Target {
       types,
       keepAlive: true,
       connectionTimeoutMillis: 10_000,
-      application_name: 'toolgate',
+      application_name: `toolgate ${schema}`.slice(0, 63),
     },
     schema,
     where: `PostgreSQL ${redactDatabaseUrl(opts.url)} (schema ${schema})`,
