@@ -67,11 +67,11 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     auth,
     timeoutMs: (f.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     accessGroups: f.access_groups ?? [],
-    allowAllKeys: f.allow_all_keys ?? false,
     allowedTools: f.allowed_tools,
     disallowedTools: f.disallowed_tools,
     // Set only when configured: a server without it has the same shape as before the field existed.
     ...(f.allowed_params ? { allowedParams: f.allowed_params } : {}),
+    ...(f.allow_all_keys ? { allowAllKeys: true } : {}),
     extraHeaders: (f.extra_headers ?? []).map((h) => h.toLowerCase()),
     staticHeaders: Object.fromEntries(Object.entries(f.static_headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     toolNameToDisplayName: f.tool_name_to_display_name ?? {},
