@@ -61,7 +61,8 @@ function stripBearer(v: string): string {
  */
 export class KeyResolver {
   private readonly masterDigest?: Buffer;
-  private readonly masterId?: string;
+  /** One object for the master key: callers compare and cache by identity. */
+  private readonly master?: Caller;
   /**
    * Presented key → its SHA-256, so a known key costs one Map lookup instead of a hash per request.
    * Only keys that authenticated are kept (random wrong keys never enter) and the map is bounded: past
@@ -77,7 +78,7 @@ export class KeyResolver {
   ) {
     if (masterKey) {
       this.masterDigest = digest(masterKey);
-      this.masterId = 'master:' + this.masterDigest.subarray(0, 6).toString('hex');
+      this.master = { keyId: 'master:' + this.masterDigest.subarray(0, 6).toString('hex'), isMaster: true };
     }
   }
 
@@ -93,7 +94,7 @@ export class KeyResolver {
     const known = this.memo.get(key);
     const d = known ?? digest(key);
     let auth: Authentication;
-    if (this.masterDigest && timingSafeEqual(d, this.masterDigest)) auth = { ok: true, caller: { keyId: this.masterId!, isMaster: true } };
+    if (this.masterDigest && timingSafeEqual(d, this.masterDigest)) auth = { ok: true, caller: this.master! };
     else {
       const found = this.identities?.authenticate(d.toString('hex'));
       if (found === undefined) auth = { ok: false, reason: 'unknown', message: 'Unauthorized: the key is not valid' };

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { KeyResolver } from '../caller/keys.js';
+import { presentedKey, type KeyResolver } from '../caller/keys.js';
 import type { KeyRefusal } from '../caller/snapshot.js';
 import type { ServerRegistry } from '../registry/registry.js';
 import type { ScopeResolver } from '../router/scope.js';
@@ -43,7 +43,7 @@ export type EdgeRoutes = (
 export interface EdgeDeps extends TransportDeps {
   log: Logger;
   /** Who is asking: the master key or a virtual key from the identity snapshot. */
-  keys: Pick<KeyResolver, 'resolve' | 'authenticate'>;
+  keys: Pick<KeyResolver, 'resolve'> & Partial<Pick<KeyResolver, 'authenticate'>>;
   scopes: ScopeResolver;
   /** The server registry: readiness reports the servers it has now. */
   upstreams: ServerRegistry;
@@ -139,9 +139,9 @@ async function handle(
       message: `No route for ${req.method} ${path}; MCP endpoints are /mcp and /mcp/{server}`,
     });
 
-  const auth = deps.keys.authenticate(req.headers);
-  if (!auth.ok) return unauthorized(req, res, auth);
-  const caller = auth.caller;
+  const caller = deps.keys.resolve(req.headers);
+  // The reason is worked out only for a refused request (a resolver may know callers but no reasons).
+  if (!caller) return unauthorized(req, res, deps.keys.authenticate?.(req.headers) ?? UNKNOWN_KEY);
   const resolved = deps.scopes.resolve(caller, selector, req.headers, query);
   if (!resolved.ok)
     return refuse(res, resolved.status === 404 ? 'notFound' : resolved.status === 403 ? 'forbidden' : 'badRequest', resolved.message);
@@ -167,14 +167,17 @@ async function handle(
   }
 }
 
+const UNKNOWN_KEY: KeyRefusal = { reason: 'unknown', message: 'Unauthorized: the key is not valid' };
+
 const KEY_HEADERS = '"Authorization: Bearer <key>" or "x-litellm-api-key: <key>"';
 
 /**
  * 401 that says why (no key, a wrong one, or a known key that expired or was blocked) and where the key
  * goes; never the key itself.
  */
-function unauthorized(req: IncomingMessage, res: ServerResponse, refusal: KeyRefusal): void {
-  const missing = refusal.reason === 'missing';
+function unauthorized(req: IncomingMessage, res: ServerResponse, auth: KeyRefusal | { ok: true }): void {
+  const refusal: KeyRefusal = 'reason' in auth ? auth : UNKNOWN_KEY;
+  const missing = refusal.reason === 'missing' || presentedKey(req.headers) === undefined;
   const carrier =
     typeof req.headers['x-litellm-api-key'] === 'string' && req.headers['x-litellm-api-key'] !== '' ? 'x-litellm-api-key' : 'Authorization';
   const message = missing
