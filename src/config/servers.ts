@@ -67,7 +67,8 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     auth,
     timeoutMs: (f.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     accessGroups: f.access_groups ?? [],
-    allowAllKeys: f.allow_all_keys ?? false,
+    // Present only when configured, so a server without it reads exactly as before.
+    ...(f.allow_all_keys !== undefined && { allowAllKeys: f.allow_all_keys }),
     allowedTools: f.allowed_tools,
     disallowedTools: f.disallowed_tools,
     extraHeaders: (f.extra_headers ?? []).map((h) => h.toLowerCase()),

@@ -107,13 +107,14 @@ async function handle(
   if (!originAllowed(req, deps.allowedOrigins, deps.loopbackOnly)) {
     return sendRpcError(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Origin or Host not allowed');
   }
-  const auth = deps.keys.authenticate(req.headers);
-  if (!auth.ok) {
-    return sendRpcError(res, 401, ErrorCode.InvalidRequest, auth.message, {
+  const caller = deps.keys.resolve(req.headers);
+  if (!caller) {
+    // Only a refused request pays for the reason (missing, unknown, expired with its time, blocked).
+    const refusal = deps.keys.authenticate(req.headers);
+    return sendRpcError(res, 401, ErrorCode.InvalidRequest, refusal.ok ? 'Unauthorized' : refusal.message, {
       headers: { 'www-authenticate': 'Bearer realm="toolgate"' },
     });
   }
-  const caller = auth.caller;
   const resolved = deps.scopes.resolve(selector, req.headers, query);
   if (!resolved.ok) return sendRpcError(res, resolved.status, ErrorCode.InvalidRequest, resolved.message);
   const scope = resolved.scope;
