@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../observe/log.js';
 import { startGateway, TOOLGATE_VERSION } from '../gateway.js';
+import { ADMIN_COMMANDS } from './admin-commands.js';
 import { StoreError } from '../store/errors.js';
 
 const USAGE = `toolgate ${TOOLGATE_VERSION} — one MCP endpoint in front of every MCP server
@@ -10,6 +11,7 @@ const USAGE = `toolgate ${TOOLGATE_VERSION} — one MCP endpoint in front of eve
 Usage:
   toolgate start --config FILE [--host 127.0.0.1] [--port 4000]
   toolgate check-config FILE
+  toolgate keys|teams|orgs|users ...   manage a running gateway (--help for each)
   toolgate --version
 
 Environment:
@@ -26,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'check-config') return checkConfig(rest);
   if (command === 'start') return start(rest);
+  const admin = command === undefined ? undefined : ADMIN_COMMANDS.get(command);
+  if (admin) return admin(rest);
   process.stderr.write(
     command === undefined || command === '--help' || command === 'help' ? USAGE : `Unknown command "${command}"\n\n${USAGE}`,
   );
