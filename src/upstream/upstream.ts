@@ -54,6 +54,8 @@ export class Upstream implements LeaseHost {
   /** Why the server is down, redacted of its secrets. */
   lastError?: string;
   private errorClass?: UpstreamHealth['errorClass'];
+  /** The last transport failure, so a refusal during backoff answers with the same kind (and code). */
+  private lastFailure?: UpstreamError;
   /** Which protocol era the server speaks: learnt once by probing, probed again after a failure. */
   era?: 'legacy' | 'modern';
   /** For a 2026 upstream: whether it also serves 2025 sessions (tried once, on the first session client). */
@@ -125,7 +127,12 @@ export class Upstream implements LeaseHost {
     // Not while a server known to be unreachable waits out its backoff; a timeout (a hung or slow
     // server) does not stop new sessions, which may well be answered.
     if (now < this.retryAt && this.lastError && this.errorClass !== 'timeout') {
-      throw new UpstreamError('unreachable', `${this.lastError} (next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s)`);
+      const f = this.lastFailure;
+      throw new UpstreamError(
+        f?.failure ?? 'unreachable',
+        `${this.lastError} (next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s)`,
+        f?.status,
+      );
     }
     const max = this.deps.maxSessions ?? DEFAULT_MAX_SESSIONS;
     if (this.openSessions >= max) {
@@ -271,6 +278,7 @@ export class Upstream implements LeaseHost {
     this.retryAt = 0;
     this.lastError = undefined;
     this.errorClass = undefined;
+    this.lastFailure = undefined;
     this.state = 'ready';
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
@@ -284,6 +292,7 @@ export class Upstream implements LeaseHost {
     this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
     this.lastError = this.redactor.redact(err instanceof Error ? err.message : String(err));
     this.errorClass = classOf(err);
+    this.lastFailure = err instanceof UpstreamError ? err : undefined;
     this.state = 'down';
     this.scheduleProbe();
   }
