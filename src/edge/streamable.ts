@@ -28,6 +28,7 @@ import type { RequestLog } from './request-log.js';
 import { Responder } from './responder.js';
 import type { SessionStore } from './session-store.js';
 import { SseStream } from './sse.js';
+import { handleSessionless, lenientMessage } from './sessionless.js';
 
 export interface StreamableDeps {
   exchanges: ExchangeStore;
@@ -64,7 +65,7 @@ export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<vo
   }
   const parsed = await parseJsonBody(req, res, deps.maxBodyBytes);
   if (!parsed) return;
-  const body = parsed.body;
+  const body = lenientMessage(parsed.body);
   if (!Array.isArray(body) && (envelopeVersion(body) !== undefined || isModernVersion(headerValue(req.headers['mcp-protocol-version'])))) {
     if (!isJsonRpcMessage(body))
       return sendRpcError(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC 2.0 message');
@@ -86,6 +87,11 @@ export async function handlePost(inb: Inbound, deps: StreamableDeps): Promise<vo
     return initialize(inb, deps, first);
   }
 
+  if (!batch && headerValue(req.headers['mcp-session-id']) === undefined) {
+    if (isRequest(first)) return handleSessionless(inb, deps, first);
+    res.writeHead(202).end(); // a stateless notification or response: nothing waits for it
+    return;
+  }
   const session = findSession(inb, deps);
   if (!session) return;
   if (!checkVersionHeader(inb, session.protocolVersion)) return;
