@@ -3,24 +3,23 @@ import { TOOLGATE_VERSION } from '../version.js';
 import { parseCommand, UsageError, type Command } from './command.js';
 
 /**
- * Every command, one entry each: its name, one line for the overview, and its module (loaded only
- * when run, so `toolgate bridge` does not pay for the gateway and `start` not for the SDK client).
+ * Every command, one entry each: name, one line for the overview, and its module (each exports
+ * `command`; loaded only when run, so `toolgate bridge` does not pay for the gateway).
  */
-const COMMANDS: { name: string; summary: string; load(): Promise<Command> }[] = [
-  { name: 'start', summary: 'run the gateway', load: () => import('./start.js').then((m) => m.command) },
-  {
-    name: 'check-config',
-    summary: 'validate a config file and print what would run',
-    load: () => import('./check-config.js').then((m) => m.command),
-  },
-];
+const COMMANDS: Record<string, [summary: string, load: () => Promise<{ command: Command }>]> = {
+  start: ['run the gateway', () => import('./start.js')],
+  'check-config': ['validate a config file and print what would run', () => import('./check-config.js')],
+  connect: ['print or write the Toolgate entry for an MCP client', () => import('./connect.js')],
+};
 
 const USAGE = `toolgate ${TOOLGATE_VERSION} — one MCP endpoint in front of every MCP server
 
 Usage: toolgate COMMAND [options]    (toolgate COMMAND --help for its options)
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, [summary]]) => `  ${name.padEnd(14)}${summary}`)
+  .join('\n')}
   --version     print the version
 
 Environment:
@@ -39,12 +38,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const entry = COMMANDS.find((c) => c.name === name);
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     process.stderr.write(`toolgate: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  const cmd = await entry.load();
+  const { command: cmd } = await entry[1]();
   const usage = `Usage: ${cmd.usage}\n`;
   try {
     const parsed = parseCommand(cmd, rest);
