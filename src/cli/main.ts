@@ -9,6 +9,7 @@ import { parseCommand, UsageError, type Command } from './command.js';
 const COMMANDS: Record<string, [summary: string, load: () => Promise<{ command: Command }>]> = {
   start: ['run the gateway', () => import('./start.js')],
   'check-config': ['validate a config file and print what would run', () => import('./check-config.js')],
+  bridge: ['a stdio MCP server relaying to a Toolgate (for stdio-only clients)', () => import('./bridge.js')],
   connect: ['print or write the Toolgate entry for an MCP client', () => import('./connect.js')],
 };
 
