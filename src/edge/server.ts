@@ -6,6 +6,7 @@ import { ErrorCode } from '../mcp/jsonrpc.js';
 import type { ScopeResolver } from '../router/scope.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { sendJson, sendRpcError } from './http-util.js';
+import { answerOAuthProbe } from './oauth-discovery.js';
 import { originAllowed } from './origin.js';
 import type { RequestLog } from './request-log.js';
 import { handleSseMessage, handleSseStream } from './legacy-sse.js';
@@ -93,6 +94,7 @@ async function handle(
   if (path === '/health/liveliness' || path === '/health/liveness') return sendJson(res, 200, { status: 'alive' });
   if (path === '/health/readiness') return readiness(res, deps);
 
+  if (answerOAuthProbe(res, path)) return;
   const sse = legacySsePath(path);
   const selector = sse ? sse.selector : mcpSelector(path);
   if (selector === null)

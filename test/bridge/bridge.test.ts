@@ -29,8 +29,9 @@ describe('toolgate bridge (stdio to Streamable HTTP)', () => {
     const r = await toolgate(['connect', 'claude-desktop', '--url', gw.url, '--server', 'everything', '--write', '--file', file]);
     assert.equal(r.code, 0, r.stderr);
     const config = JSON.parse(await readFile(file, 'utf8')) as { mcpServers: Record<string, typeof entry & { env?: unknown }> };
-    entry = config.mcpServers.toolgate!;
-    assert.equal(entry.env, undefined, 'no key in the file without --inline-key');
+    const written = config.mcpServers.toolgate!;
+    assert.equal(written.env, undefined, 'no key in the file without --inline-key');
+    entry = written;
   });
   after(async () => {
     await gw?.close();
