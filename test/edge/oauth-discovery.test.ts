@@ -41,7 +41,7 @@ describe('OAuth probes of a client that forgot the key', { concurrency: true }, 
         body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], client_name: 'mcp-remote' }),
       });
       assert.equal(res.status, 400);
-      const body = (await res.json()) as { error: string };
+      const body = (await res.json()) as { error: string; error_description?: string; message?: string };
       assert.equal(body.error, path === '/token' ? 'unsupported_grant_type' : 'invalid_client_metadata');
       says(body);
     });
