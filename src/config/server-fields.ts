@@ -28,6 +28,7 @@ export function serverFields(env: Env) {
     description: text,
     alias: text,
     instructions: text,
+    cwd: text,
     timeout: positiveSeconds,
     access_groups: textList,
     allowed_tools: textList,

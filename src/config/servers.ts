@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { AuthConfig, ServerConfig, UpstreamTransportKind } from './types.js';
 import { isMapping, parseFields, warnUnknownKeys, type Env, type ParsedFields } from './fields.js';
 import { showValue, type IssueList, type KeyPath } from './issues.js';
@@ -62,6 +63,8 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     transport,
     url: transport === 'stdio' ? undefined : f.url,
     command: transport === 'stdio' ? f.command : undefined,
+    // Relative paths in args then mean the same thing whatever directory Toolgate was started from.
+    ...(transport === 'stdio' ? { cwd: resolve(dirname(issues.file), f.cwd ?? '.') } : {}),
     args: f.args ?? [],
     env: f.env ?? {},
     auth,
