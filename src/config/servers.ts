@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { warnTransportMistakes } from './transport-checks.js';
 import type { AuthConfig, ServerConfig, UpstreamTransportKind } from './types.js';
 import { isMapping, parseFields, warnUnknownKeys, type Env, type ParsedFields } from './fields.js';
 import { showValue, type IssueList, type KeyPath } from './issues.js';
@@ -107,6 +108,7 @@ function resolveTransport(f: Fields, raw: Record<string, unknown>, at: KeyPath, 
     return transport;
   }
   if (f.url !== undefined) checkHttpUrl(f.url, [...at, 'url'], issues);
+  warnTransportMistakes(raw, transport, f.url, at, issues);
   return transport;
 }
 

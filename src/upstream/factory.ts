@@ -20,7 +20,14 @@ export function transportFactory(): {
     create(server, credentials, log) {
       switch (server.transport) {
         case 'stdio':
-          return new StdioTransport({ command: server.command!, args: server.args, cwd: server.cwd, env: server.env, serverName: server.name, log });
+          return new StdioTransport({
+            command: server.command!,
+            args: server.args,
+            cwd: server.cwd,
+            env: server.env,
+            serverName: server.name,
+            log,
+          });
         case 'sse':
           return new SseTransport({
             url: server.url!,
