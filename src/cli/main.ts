@@ -10,6 +10,7 @@ const COMMANDS: Record<string, [summary: string, load: () => Promise<{ command: 
   start: ['run the gateway', () => import('./start.js')],
   'check-config': ['validate a config file and print what would run', () => import('./check-config.js')],
   bridge: ['a stdio MCP server relaying to a Toolgate (for stdio-only clients)', () => import('./bridge.js')],
+  doctor: ['check every server of a config and name the fix', () => import('./doctor.js')],
   connect: ['print or write the Toolgate entry for an MCP client', () => import('./connect.js')],
 };
 
