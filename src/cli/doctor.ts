@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { loadConfig } from '../config/load.js';
-import { maskSecret, redactUrl } from '../config/mask.js';
-import type { AuthConfig, GatewayConfig, ServerConfig } from '../config/types.js';
+import { sentCredential } from '../config/credential-summary.js';
+import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import { Exchange } from '../edge/mrtr.js';
 import { LATEST_LEGACY_VERSION } from '../mcp/versions.js';
 import { createLogger } from '../observe/log.js';
@@ -67,27 +67,6 @@ Common mistakes and their fixes:
   - 401/403 from a server: check auth_type (api_key sends x-api-key, bearer_token sends Authorization: Bearer) and auth_value
   - a stdio "command not found": install it or give its absolute path; relative args are read from the config file's folder (or cwd:)
 `;
-
-/** The header an auth type sends, with its value masked: what a 401 or 403 is about. */
-function sentHeader(auth: AuthConfig): string {
-  switch (auth.type) {
-    case 'none':
-      return 'no credential';
-    case 'api_key':
-      return `x-api-key: ${maskSecret(auth.value)}`;
-    case 'bearer_token':
-    case 'token':
-      return `Authorization: Bearer ${maskSecret(auth.value)}`;
-    case 'basic':
-      return `Authorization: Basic ${maskSecret(auth.value)}`;
-    case 'authorization':
-      return `Authorization: ${maskSecret(auth.value)}`;
-    case 'oauth2':
-      return `Authorization: Bearer <token from ${auth.tokenUrl ? redactUrl(auth.tokenUrl) : 'the discovered token endpoint'} for client ${maskSecret(auth.clientId)}>`;
-    case 'aws_sigv4':
-      return `Authorization: AWS4-HMAC-SHA256 (SigV4, region ${auth.region}, service ${auth.service})`;
-  }
-}
 
 async function checkServer(s: ServerConfig, out: (l: string) => void): Promise<boolean> {
   out(`\n${s.name} (${s.transport})`);
@@ -158,7 +137,7 @@ async function checkServer(s: ServerConfig, out: (l: string) => void): Promise<b
     ok(
       `initialize: ${info?.name ?? 'server'} ${info?.version ?? ''} in ${ms(t0)}, era ${upstream.era === 'modern' ? '2026-07-28 (stateless)' : `${String(init.protocolVersion ?? LATEST_LEGACY_VERSION)} (sessions)`}`,
     );
-    if (s.transport !== 'stdio') ok(`auth: accepted (auth_type ${s.auth.type}, sent ${sentHeader(s.auth)})`);
+    if (s.transport !== 'stdio') ok(`auth: accepted (auth_type ${s.auth.type}, sent ${sentCredential(s.auth)})`);
     else ok('child started');
     const lease = upstream.lease(
       { protocolVersion: LATEST_LEGACY_VERSION, capabilities: {}, clientInfo: { name: 'toolgate-doctor' } },
@@ -179,7 +158,7 @@ async function checkServer(s: ServerConfig, out: (l: string) => void): Promise<b
     const msg = err instanceof Error ? err.message : String(err);
     bad(msg);
     if (s.transport !== 'stdio' && /\b(401|403)\b|unauthori[sz]ed|forbidden/i.test(msg)) {
-      bad(`auth: refused (auth_type ${s.auth.type}, sent ${sentHeader(s.auth)})`);
+      bad(`auth: refused (auth_type ${s.auth.type}, sent ${sentCredential(s.auth)})`);
     }
     if (s.transport === 'stdio' && stderr.length === 0) out('        (the child wrote nothing on stderr)');
   } finally {

@@ -7,6 +7,7 @@ import type { ScopeResolver } from '../router/scope.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { sendJson, sendRpcError } from './http-util.js';
 import { answerOAuthProbe } from './oauth-discovery.js';
+import { setDebugHeaders } from './debug-headers.js';
 import { originAllowed } from './origin.js';
 import type { RequestLog } from './request-log.js';
 import { handleSseMessage, handleSseStream } from './legacy-sse.js';
@@ -122,6 +123,10 @@ async function handle(
   if (!resolved.ok) return sendRpcError(res, resolved.status, ErrorCode.InvalidRequest, resolved.message);
   const scope = resolved.scope;
   log.server = scope.servers.join(',');
+  if (req.headers['x-litellm-mcp-debug']) {
+    const inScope = scope.servers.flatMap((n) => deps.upstreams.get(n)?.config ?? []);
+    setDebugHeaders(req, res, caller, inScope, deps.upstreamHeaders(req.headers));
+  }
   const inb = { req, res, caller, scope, log };
   if (sse) {
     if (sse.kind === 'stream' && req.method === 'GET') return handleSseStream(inb, deps, path);
