@@ -53,7 +53,8 @@ describe('toolgate bridge (stdio to Streamable HTTP)', () => {
       env: { PATH: process.env.PATH ?? '', TOOLGATE_API_KEY: TEST_KEY },
       stderr: 'ignore',
     });
-    await within(client.connect(transport), 'the bridge to connect', 20_000);
+    // A hang guard, not a timing check: under a loaded full suite the child's tsx start can take a while.
+    await within(client.connect(transport), 'the bridge to connect', 90_000);
     return { client, sampled };
   }
 
