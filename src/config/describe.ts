@@ -20,6 +20,7 @@ function describeServer(s: ServerConfig): string[] {
   const out = [`  ${s.name}${s.alias ? ` (alias ${s.alias})` : ''}`];
   const where = s.transport === 'stdio' ? [s.command, ...s.args].join(' ') : redactUrl(s.url ?? '');
   out.push(`    transport: ${s.transport}  ${where}`);
+  if (s.cwd) out.push(`    starts in: ${s.cwd}`);
   if (s.description) out.push(`    description: ${s.description}`);
   out.push(`    auth: ${describeAuth(s.auth)}`);
   out.push(`    timeout: ${s.timeoutMs / 1000}s`);

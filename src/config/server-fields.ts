@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeTransport } from './transport-checks.js';
 import { positiveSeconds, resolvable, scalarText, text, textList, textMap, type Env } from './fields.js';
 
 export const TRANSPORTS = ['http', 'sse', 'stdio'] as const;
@@ -18,7 +19,7 @@ export function serverFields(env: Env) {
   const secret = resolvable(env);
   return {
     url: secret,
-    transport: z.enum(TRANSPORTS),
+    transport: z.preprocess(normalizeTransport, z.enum(TRANSPORTS)),
     command: secret,
     args: z.array(z.union([z.string(), z.number()], { error: 'expected a string' }).transform(String)),
     env: z.record(z.string(), scalarText(env)),
@@ -28,6 +29,7 @@ export function serverFields(env: Env) {
     description: text,
     alias: text,
     instructions: text,
+    cwd: text,
     timeout: positiveSeconds,
     access_groups: textList,
     allow_all_keys: z.boolean({ error: 'expected true or false' }),

@@ -1,3 +1,5 @@
+import { dirname, resolve } from 'node:path';
+import { warnTransportMistakes } from './transport-checks.js';
 import type { AuthConfig, ServerConfig, UpstreamTransportKind } from './types.js';
 import { isMapping, parseFields, warnUnknownKeys, type Env, type ParsedFields } from './fields.js';
 import { showValue, type IssueList, type KeyPath } from './issues.js';
@@ -62,6 +64,8 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     transport,
     url: transport === 'stdio' ? undefined : f.url,
     command: transport === 'stdio' ? f.command : undefined,
+    // Relative paths in args then mean the same thing whatever directory Toolgate was started from.
+    ...(transport === 'stdio' ? { cwd: resolve(dirname(issues.file), f.cwd ?? '.') } : {}),
     args: f.args ?? [],
     env: f.env ?? {},
     auth,
@@ -107,6 +111,7 @@ function resolveTransport(f: Fields, raw: Record<string, unknown>, at: KeyPath, 
     return transport;
   }
   if (f.url !== undefined) checkHttpUrl(f.url, [...at, 'url'], issues);
+  warnTransportMistakes(raw, transport, f.url, at, issues);
   return transport;
 }
 

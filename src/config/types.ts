@@ -40,6 +40,8 @@ export interface ServerConfig {
   transport: UpstreamTransportKind;
   url?: string;
   command?: string;
+  /** Where a stdio child starts: the server's `cwd`, relative to the config file's folder, else that folder. */
+  cwd?: string;
   args: string[];
   /** Environment for a stdio child, `os.environ/` references already resolved. */
   env: Record<string, string>;

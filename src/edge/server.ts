@@ -8,6 +8,8 @@ import type { ScopeResolver } from '../router/scope.js';
 import { refuse } from './error-catalogue.js';
 import { ClientAborted, sendJson } from './http-util.js';
 import type { Inbound, TransportDeps } from './inbound.js';
+import { answerOAuthProbe } from './oauth-discovery.js';
+import { setDebugHeaders } from './debug-headers.js';
 import { handleSseMessage, handleSseStream } from './legacy-sse.js';
 import { originAllowed } from './origin.js';
 import { renderReadiness } from './readiness.js';
@@ -121,6 +123,7 @@ async function handle(
   }
   for (const routes of deps.routes ?? []) if (await routes(req, res, path, query)) return;
 
+  if (answerOAuthProbe(res, path)) return;
   let sse: ReturnType<typeof legacySsePath>;
   let selector: string | undefined | null;
   try {
@@ -147,6 +150,10 @@ async function handle(
     return refuse(res, resolved.status === 404 ? 'notFound' : resolved.status === 403 ? 'forbidden' : 'badRequest', resolved.message);
   const scope = resolved.scope;
   log.server = scope.servers.join(',');
+  if (req.headers['x-litellm-mcp-debug']) {
+    const inScope = scope.servers.flatMap((n) => deps.upstreams.get(n)?.config ?? []);
+    setDebugHeaders(req, res, caller, inScope, deps.upstreamHeaders(req.headers));
+  }
   const inb: Inbound = { req, res, caller, scope, log };
   if (sse) {
     if (sse.kind === 'stream' && req.method === 'GET') return handleSseStream(inb, deps, path);

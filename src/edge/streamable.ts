@@ -26,6 +26,7 @@ import { handleModern } from './modern.js';
 import { accepts, requireAccept, requireJsonContentType } from './negotiate.js';
 import { Responder } from './responder.js';
 import { SseStream } from './sse.js';
+import { handleSessionless, lenientMessage } from './sessionless.js';
 
 /** @deprecated name kept for the wiring in gateway.ts and tests: the transports' shared deps. */
 export type StreamableDeps = TransportDeps;
@@ -40,7 +41,7 @@ export async function handlePost(inb: Inbound, deps: TransportDeps): Promise<voi
   if (!requireJsonContentType(req, res) || !requireAccept(req, res, JSON_OR_SSE)) return;
   const parsed = await parseJsonBody(req, res, deps.limits);
   if (!parsed) return;
-  const body = parsed.body;
+  const body = lenientMessage(parsed.body);
   if (!Array.isArray(body) && (envelopeVersion(body) !== undefined || isModernVersion(headerValue(req.headers['mcp-protocol-version'])))) {
     if (!isJsonRpcMessage(body)) return refuse(res, 'badRequest', 'Invalid Request: expected a JSON-RPC 2.0 message');
     log.method = typeof body.method === 'string' ? body.method : 'response';
@@ -61,6 +62,11 @@ export async function handlePost(inb: Inbound, deps: TransportDeps): Promise<voi
     return initialize(inb, deps, first);
   }
 
+  if (!batch && headerValue(req.headers['mcp-session-id']) === undefined) {
+    if (isRequest(first)) return handleSessionless(inb, deps, first);
+    res.writeHead(202).end(); // a stateless notification or response: nothing waits for it
+    return;
+  }
   const session = findSession(inb, deps);
   if (!session) return;
   if (!checkVersionHeader(inb, session.protocolVersion)) return;

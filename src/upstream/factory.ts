@@ -25,7 +25,15 @@ export function transportFactory(limits: TransportLimits = {}): {
   return {
     create(server, credentials, log, redactor) {
       if (server.transport === 'stdio') {
-        return new StdioTransport({ command: server.command!, args: server.args, env: server.env, serverName: server.name, log, redactor });
+        return new StdioTransport({
+          command: server.command!,
+          args: server.args,
+          cwd: server.cwd,
+          env: server.env,
+          serverName: server.name,
+          log,
+          redactor,
+        });
       }
       const opts = {
         url: server.url!,

@@ -11,6 +11,7 @@ test('the stdio server in examples/config.yaml starts and answers as configured'
   const transport = new StdioClientTransport({
     command: everything.command,
     args: everything.args,
+    cwd: everything.cwd,
     env: { PATH: process.env.PATH ?? '', ...everything.env },
     stderr: 'ignore',
   });

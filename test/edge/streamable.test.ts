@@ -130,11 +130,12 @@ describe('Streamable HTTP edge, raw HTTP', () => {
     }
   });
 
-  it('requires a session id (400) and refuses unknown ones (404)', async () => {
+  it('requires a session id for a GET stream (400) and refuses unknown ones (404)', async () => {
     const list = JSON.stringify(req(2, 'tools/list'));
-    const missing = await rawPost(url, list);
+    // A POST without a session is answered statelessly (test/e2e/curl-sessionless.test.ts); a GET stream needs one.
+    const missing = await get({});
     assert.equal(missing.status, 400);
-    assert.match(missing.json.error.message, /Mcp-Session-Id/i);
+    assert.match(((await missing.json()) as { error: { message: string } }).error.message, /Mcp-Session-Id/i);
     const unknown = await rawPost(url, list, { 'mcp-session-id': 'no-such-session' });
     assert.equal(unknown.status, 404);
     const res = await get({ 'mcp-session-id': 'no-such-session' });
