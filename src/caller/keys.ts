@@ -1,32 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CallerAccess } from './access.js';
-import type { UserRole } from './identity.js';
-import type { IdentitySnapshot, KeyRefusal } from './snapshot.js';
+import type { Caller, KeyRefusal } from './caller.js';
+import type { IdentitySnapshot } from './snapshot.js';
 
-/** Who is asking: the master key, or a virtual key from the identity snapshot. */
-export interface Caller {
-  /** Stable, non-secret id of the key (a hash prefix), used to bind sessions and in logs. */
-  keyId: string;
-  isMaster: boolean;
-  /** What the caller may use; undefined means unrestricted (the master key). */
-  access?: CallerAccess;
-  /** A virtual key's identity (for limits, spend and the admin check); absent for the master key. */
-  identity?: CallerIdentity;
-}
-
-export interface CallerIdentity {
-  /** SHA-256 hex of the key (LiteLLM's `token`). */
-  token: string;
-  /** `sk-...abcd`, safe to log. */
-  keyName: string;
-  keyAlias?: string;
-  teamId?: string;
-  userId?: string;
-  userRole?: UserRole;
-  /** The key belongs to a proxy_admin user: it may use the management API. */
-  admin: boolean;
-}
+export type { Caller, CallerIdentity } from './caller.js';
 
 /** The outcome of checking a request's key: the caller, or a refusal whose message names why (never the key). */
 export type Authentication = { ok: true; caller: Caller } | ({ ok: false } & KeyRefusal);

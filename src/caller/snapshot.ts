@@ -1,10 +1,11 @@
 import type { CallerAccess } from './access.js';
 import { computeAccess, LITELLM_RULES, type AccessRules, type AccessServer } from './grants.js';
 import type { IdentityData, KeyRecord, OrganizationRecord, TeamRecord, UserRecord, UserRole } from './identity.js';
-import type { Caller } from './keys.js';
+import type { Caller, KeyRefusal } from './caller.js';
+
+export type { KeyRefusal } from './caller.js';
 
 /** Why a presented key does not resolve to a caller; each is a 401 with this message. */
-export type KeyRefusal = { reason: 'missing' | 'unknown' | 'expired' | 'blocked'; message: string };
 
 /**
  * Keys by hash, teams, organizations and users, in memory: the request path resolves a caller here without
