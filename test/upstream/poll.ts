@@ -1,13 +1,8 @@
-/**
- * Polls until `check` holds. The deadline guards against hanging; it is not a timing assertion.
- * (test/helpers/within.ts guards one promise; this waits for a condition that no event announces.)
- */
-export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+import { until as poll } from '../helpers/within.js';
+
+/** test/helpers/within.ts's one polling helper, with the argument order and 30 s bound these tests read best with. */
+export function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  return poll(check, what, { ms, every: 50 }).then(() => undefined);
 }
 
 /** A 2025-era initialize request body with these client capabilities. */
