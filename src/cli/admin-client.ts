@@ -88,7 +88,7 @@ export interface Subcommand {
 
 /** Runs `toolgate <noun> <verb> ...`: --help, option errors as one line plus usage, tables or --json. */
 export async function runNoun(noun: string, verbs: Record<string, Subcommand>, argv: string[]): Promise<number> {
-  const usage = `Usage:\n${Object.values(verbs)
+  const usage = `Usage: toolgate ${noun} ${Object.keys(verbs).join('|')} [options]\n${Object.values(verbs)
     .map((v) => `  toolgate ${noun} ${v.usage}`)
     .join('\n')}\n\nOptions: --url URL (default http://127.0.0.1:4000), --json; the admin key comes from TOOLGATE_MASTER_KEY.\n`;
   const [verb, ...rest] = argv;
