@@ -54,7 +54,12 @@ describe('toolgate bridge (stdio to Streamable HTTP)', () => {
       stderr: 'ignore',
     });
     // A hang guard, not a timing check: under a loaded full suite the child's tsx start can take a while.
-    await within(client.connect(transport), 'the bridge to connect', 90_000);
+    try {
+      await within(client.connect(transport), 'the bridge to connect', 90_000);
+    } catch (err) {
+      await transport.close(); // never leave the bridge child running: it would keep the test process alive
+      throw err;
+    }
     return { client, sampled };
   }
 
