@@ -38,8 +38,16 @@ const DEFAULT_IDLE_GRACE_MS = 5_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
+/**
+ * A request refused while the server waits out its backoff. It repeats the failure that started the
+ * backoff (same kind, same code for the client) but is not a new one: counting it would let busy
+ * clients push the next attempt ever further away from a server that is already back.
+ */
+class BackoffRefusal extends UpstreamError {}
+
 /** Failures of the server or the way to it, as opposed to an answer to one client's request. */
 function isTransportFailure(err: unknown): boolean {
+  if (err instanceof BackoffRefusal) return false;
   if (err instanceof UpstreamTimeoutError) return true;
   return err instanceof UpstreamError && (err.failure === 'unreachable' || err.failure === 'timeout' || err.failure === 'closed');
 }
@@ -332,7 +340,7 @@ export class Upstream implements LeaseHost {
       // Any JSON-RPC answer (even "method not found") is a server that answers.
       if (err instanceof McpError && !(err instanceof UpstreamTimeoutError)) return this.markUp();
       if (this.state === 'down' && !this.probeTimer) {
-        if (isTransportFailure(err) || err instanceof UpstreamError) this.markDown(err);
+        if (isTransportFailure(err) || (err instanceof UpstreamError && !(err instanceof BackoffRefusal))) this.markDown(err);
         else this.scheduleProbe();
       }
     }
