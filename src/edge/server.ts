@@ -86,6 +86,7 @@ export function createEdgeServer(deps: EdgeDeps): Server {
             server: log.server,
             method: log.method,
             target: log.target,
+            session: log.session,
             upstream_ms: log.upstreamMs === undefined ? undefined : round3(log.upstreamMs),
             ms: round3(performance.now() - started),
           },

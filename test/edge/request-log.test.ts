@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startCatalogServer, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
-import { rawPost, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
+import { connectClient, rawPost, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
 import { until } from '../helpers/within.js';
+import { api, uid } from '../admin/api.js';
 import { createLogger } from '../../src/observe/log.js';
 import { textLine } from '../../src/observe/log-text.js';
 
@@ -15,6 +16,7 @@ type Line = Record<string, unknown>;
 describe('request log lines say why', () => {
   let github: CatalogServer;
   let gw: TestGateway;
+  const virtualKeys: string[] = [];
   before(async () => {
     github = await startCatalogServer({ name: 'github', tools: [tool('search_repos'), tool('delete_repo')] });
     gw = await startTestGateway(
@@ -36,10 +38,10 @@ describe('request log lines say why', () => {
   }
 
   /** Sends one request and returns its log line (written when the response finishes, so polled for). */
-  async function lineOf(send: () => Promise<{ status: number }>): Promise<Line> {
+  async function lineOf(send: () => Promise<{ status: number }>, which: (l: Line) => boolean = () => true): Promise<Line> {
     const before = requestLines().length;
     await send();
-    return until(() => requestLines()[before], 'the request log line');
+    return until(() => requestLines().slice(before).find(which), 'the request log line');
   }
 
   const call = (name: string) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: { x: 'hi' } } });
@@ -91,10 +93,42 @@ describe('request log lines say why', () => {
     assert.ok((l.upstream_ms as number) <= (l.ms as number), `upstream_ms ${String(l.upstream_ms)} > ms ${String(l.ms)}`);
   });
 
+  it('a session tools/call (official SDK client): tool, server and upstream_ms against ms', async () => {
+    const client = await connectClient(gw.mcpUrl('/mcp/github'));
+    try {
+      const l = await lineOf(
+        async () => {
+          await client.callTool({ name: 'search_repos', arguments: { x: 'hi' } });
+          return { status: 200 };
+        },
+        (line) => line.method === 'tools/call',
+      );
+      assert.equal(l.method, 'tools/call');
+      assert.equal(l.target, 'search_repos');
+      assert.equal(l.session, true);
+      assert.ok((l.upstream_ms as number) <= (l.ms as number), `upstream_ms ${String(l.upstream_ms)} > ms ${String(l.ms)}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a virtual key: the line names its alias (never the key); blocked, it says blocked_key', async () => {
+    const alias = 'reqlog-' + uid();
+    const k = await api(gw, 'POST', '/key/generate', { key_alias: alias });
+    assert.equal(k.status, 200, k.text);
+    virtualKeys.push(k.json.key);
+    const used = await lineOf(() => rawPost(gw.mcpUrl('/mcp/github'), call('search_repos'), { authorization: `Bearer ${k.json.key}` }));
+    assert.equal(used.key, alias);
+    assert.equal((await api(gw, 'POST', '/key/block', { key: k.json.token })).status, 200);
+    const blocked = await lineOf(() => rawPost(gw.mcpUrl('/mcp/github'), call('search_repos'), { authorization: `Bearer ${k.json.key}` }));
+    assert.equal(blocked.status, 401);
+    assert.equal(blocked.reason, 'blocked_key');
+  });
+
   it('no key or upstream credential ever reaches the log', () => {
     const all = gw.logs.join('');
     assert.ok(all.includes('"msg":"request"'));
-    for (const secret of [UPSTREAM_CANARY, WRONG_KEY_CANARY, TEST_KEY]) assert.ok(!all.includes(secret), secret);
+    for (const secret of [UPSTREAM_CANARY, WRONG_KEY_CANARY, TEST_KEY, ...virtualKeys]) assert.ok(!all.includes(secret), secret);
   });
 });
 
