@@ -7,6 +7,10 @@ import { until } from '../helpers/within.js';
 import { api, uid } from '../admin/api.js';
 import { createLogger } from '../../src/observe/log.js';
 import { textLine } from '../../src/observe/log-text.js';
+import { errorReason } from '../../src/edge/error-catalogue.js';
+import { BudgetExceeded, LimitExceeded, PolicyDenied } from '../../src/mcp/errors.js';
+import { ErrorCode, McpError } from '../../src/mcp/jsonrpc.js';
+import { UpstreamError } from '../../src/upstream/transport.js';
 
 const UPSTREAM_CANARY = 'ghp_tg-canary-reqlog-upstream-4b1e';
 const WRONG_KEY_CANARY = 'sk-tg-canary-reqlog-wrong-key-8d2f';
@@ -171,5 +175,17 @@ describe('request log format: text on a terminal, JSON otherwise', () => {
     const t = textLine(JSON.stringify({ level: 40, time: 0, msg: 'm', message: 'a b', n: { x: 1 } }));
     assert.equal(t, '00:00:00.000 WARN  m message="a b" n="{\\"x\\":1}"\n');
     assert.equal(textLine('not json'), 'not json\n');
+  });
+});
+
+describe("request log reasons for a route's errors", () => {
+  // No limit is enforced end to end in this tree yet, so "limited" is checked on the mapping itself.
+  it('denied, limited, over_budget, upstream_*, the JSON-RPC kind, internal', () => {
+    assert.equal(errorReason(new PolicyDenied('no')), 'denied');
+    assert.equal(errorReason(new LimitExceeded('slow down', 3)), 'limited');
+    assert.equal(errorReason(new BudgetExceeded('spent')), 'over_budget');
+    assert.equal(errorReason(new UpstreamError('timeout', 'late')), 'upstream_timeout');
+    assert.equal(errorReason(new McpError(ErrorCode.MethodNotFound, 'x')), 'method_not_found');
+    assert.equal(errorReason(new Error('boom')), 'internal');
   });
 });
