@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startCatalogServer, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { connectClient, rawPost, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
 import { until } from '../helpers/within.js';
+import { connectEraClient } from '../helpers/era-clients.js';
 import { api, uid } from '../admin/api.js';
 import { createLogger } from '../../src/observe/log.js';
 import { textLine } from '../../src/observe/log-text.js';
@@ -111,6 +112,28 @@ describe('request log lines say why', () => {
       assert.equal(l.target, 'search_repos');
       assert.equal(l.session, true);
       assert.ok((l.upstream_ms as number) <= (l.ms as number), `upstream_ms ${String(l.upstream_ms)} > ms ${String(l.ms)}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a 2026-07-28 tools/call (modern client): tool, upstream_ms against ms; a denied one says denied', async () => {
+    const client = await connectEraClient('v2-pinned', gw.mcpUrl('/mcp/github'));
+    try {
+      const isCall = (line: Line) => line.method === 'tools/call';
+      const l = await lineOf(async () => {
+        await client.callTool('search_repos', { x: 'hi' });
+        return { status: 200 };
+      }, isCall);
+      assert.equal(l.target, 'search_repos');
+      assert.equal(l.reason, undefined);
+      assert.ok((l.upstream_ms as number) <= (l.ms as number), `upstream_ms ${String(l.upstream_ms)} > ms ${String(l.ms)}`);
+      const denied = await lineOf(async () => {
+        await client.callTool('delete_repo', {}).catch(() => undefined);
+        return { status: 200 };
+      }, isCall);
+      assert.equal(denied.target, 'delete_repo');
+      assert.equal(denied.reason, 'denied');
     } finally {
       await client.close();
     }
