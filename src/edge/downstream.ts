@@ -11,8 +11,9 @@ import {
 import type { RouteSession } from '../router/route.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import { callContext, LazyAbort, type HeadersFor } from './call-context.js';
-import { toErrorResponse } from './error-catalogue.js';
+import { errorReason, toErrorResponse } from './error-catalogue.js';
 import { requestShapeError } from './request-checks.js';
+import { noteUpstreamTime, type RequestLog } from './request-log.js';
 import type { ReplyChannel as Responder } from './responder.js';
 import type { SseStream } from './sse.js';
 
@@ -71,17 +72,29 @@ export class DownstreamSession implements ClientSink {
   }
 
   /** Run one client request through the route and answer it on its responder. */
-  handleRequest(msg: JsonRpcRequest, responder: Responder, headersFor = this.headersFor): void {
+  /** `log` is the HTTP request's log line when the answer goes on that request's response (not on an SSE stream). */
+  handleRequest(msg: JsonRpcRequest, responder: Responder, headersFor = this.headersFor, log?: RequestLog): void {
     const refused = requestShapeError(msg);
-    if (refused) return responder.finish(toErrorResponse(msg.id, refused));
+    if (refused) {
+      if (log) log.reason = errorReason(refused);
+      return responder.finish(toErrorResponse(msg.id, refused));
+    }
     const key = idKey(msg.id);
     const abort = new LazyAbort();
     this.inflight.set(key, { abort, responder });
     this.openResponders.push(responder);
     const ctx = callContext(this.caller, headersFor, msg, responder, abort);
+    const started = performance.now();
     this.route.request(msg.method, msg.params, ctx).then(
-      (result) => this.done(key, responder, { jsonrpc: '2.0', id: msg.id, result }),
-      (err: unknown) => this.done(key, responder, toErrorResponse(msg.id, err)),
+      (result) => {
+        noteUpstreamTime(log, started);
+        this.done(key, responder, { jsonrpc: '2.0', id: msg.id, result });
+      },
+      (err: unknown) => {
+        noteUpstreamTime(log, started);
+        if (log) log.reason = errorReason(err);
+        this.done(key, responder, toErrorResponse(msg.id, err));
+      },
     );
   }
 

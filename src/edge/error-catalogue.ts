@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { BudgetExceeded, LimitExceeded } from '../mcp/errors.js';
+import { BudgetExceeded, LimitExceeded, PolicyDenied } from '../mcp/errors.js';
 import { ErrorCode, McpError, errorResponse, type JsonRpcFailure, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { UpstreamError, type UpstreamFailure } from '../upstream/transport.js';
 import { sendJson } from './http-util.js';
+import { noteRefusal } from './request-log.js';
 
 /**
  * The error catalogue: the one place where a failure becomes an HTTP status and a JSON-RPC code.
@@ -66,6 +67,22 @@ export function toErrorResponse(id: JsonRpcId | null, err: unknown, era: Era = '
   return errorResponse(id, ErrorCode.InternalError, 'internal error');
 }
 
+/** The request log's word for why a request failed, from the same error toErrorResponse answers. */
+export function errorReason(err: unknown): string {
+  if (err instanceof PolicyDenied) return 'denied';
+  if (err instanceof LimitExceeded) return 'limited';
+  if (err instanceof BudgetExceeded) return 'over_budget';
+  if (err instanceof McpError) {
+    return err.code === ErrorCode.MethodNotFound
+      ? 'method_not_found'
+      : err.code === ErrorCode.InvalidParams
+        ? 'invalid_params'
+        : 'rpc_error';
+  }
+  if (err instanceof UpstreamError) return `upstream_${err.failure}`;
+  return 'internal';
+}
+
 /** The HTTP status a 2026-07-28 answer carrying this error gets. */
 export function modernStatus(response: JsonRpcFailure): number {
   return MODERN_STATUS.get(response.error.code) ?? 200;
@@ -99,6 +116,7 @@ export interface RefusalOptions {
 /** An HTTP-level refusal carrying a JSON-RPC error body, as MCP clients expect. */
 export function refuse(res: ServerResponse, kind: RefusalKind, message: string, opts: RefusalOptions = {}): void {
   const r = REFUSALS[kind];
+  noteRefusal(res, kind);
   sendRpcError(res, r.status, r.code, message, opts);
 }
 

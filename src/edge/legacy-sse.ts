@@ -19,6 +19,7 @@ import type { HeadersFor } from './call-context.js';
 import type { Inbound, TransportDeps } from './inbound.js';
 import { jsonRpcMessages, parseJsonBody } from './json-body.js';
 import { requireAccept, requireJsonContentType } from './negotiate.js';
+import { targetOf } from './request-log.js';
 import { StreamReplies } from './responder.js';
 import { SseStream } from './sse.js';
 
@@ -85,6 +86,7 @@ export async function handleSseMessage(inb: Inbound, deps: LegacyDeps, query: UR
   }
   const first = messages.list[0]!;
   log.method = typeof first.method === 'string' ? first.method : 'response';
+  log.target = targetOf(log.method, first.params);
   res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
 
   const headersFor = deps.upstreamHeaders(req.headers);

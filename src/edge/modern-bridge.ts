@@ -2,6 +2,7 @@ import { META } from '../mcp/modern.js';
 import type { RouteSession } from '../router/route.js';
 import { finishError, forwardParams, nameOf, SERVER_INFO, stamp, type ModernRequest } from './modern-reply.js';
 import { Exchange } from './mrtr.js';
+import { noteUpstreamTime } from './request-log.js';
 import { FORWARDED_HEADER, forwardRetry } from './replica-forward.js';
 
 type Result = Record<string, unknown>;
@@ -50,11 +51,18 @@ export async function bridgeCall({ inb, deps, msg, profile, ctx, reply }: Modern
       close = () => void route.close();
     }
   } catch (err) {
-    return finishError(reply, msg, err);
+    return finishError(reply, msg, err, inb.log);
   }
+  const started = performance.now();
   const settled = call.then(
-    (result) => ({ done: true as const, result }),
-    (error: unknown) => ({ done: true as const, error }),
+    (result) => {
+      noteUpstreamTime(inb.log, started);
+      return { done: true as const, result };
+    },
+    (error: unknown) => {
+      noteUpstreamTime(inb.log, started);
+      return { done: true as const, error };
+    },
   );
   const outcome = await Promise.race([settled, exchange.inputNeeded().then(() => ({ done: false as const }))]);
   if (!outcome.done) {
@@ -71,6 +79,6 @@ export async function bridgeCall({ inb, deps, msg, profile, ctx, reply }: Modern
     });
   }
   close();
-  if ('error' in outcome) return finishError(reply, msg, outcome.error);
+  if ('error' in outcome) return finishError(reply, msg, outcome.error, inb.log);
   reply.finish(stamp(msg, outcome.result));
 }

@@ -16,7 +16,7 @@ export async function discover({ inb, deps, msg, profile, ctx, reply }: ModernRe
     if (typeof init.instructions === 'string') result.instructions = init.instructions;
     return reply.finish(stamp(msg, result));
   } catch (err) {
-    return finishError(reply, msg, err);
+    return finishError(reply, msg, err, inb.log);
   } finally {
     await route.close();
   }

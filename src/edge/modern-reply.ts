@@ -2,10 +2,11 @@ import type { ServerResponse } from 'node:http';
 import { isObject, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { CACHEABLE_METHODS, META, nameField } from '../mcp/modern.js';
 import { TOOLGATE_VERSION } from '../version.js';
-import { modernStatus, toErrorResponse } from './error-catalogue.js';
+import { errorReason, modernStatus, toErrorResponse } from './error-catalogue.js';
 import type { CallContext } from '../router/route.js';
 import type { ClientProfile } from '../upstream/lease.js';
 import type { Inbound, TransportDeps } from './inbound.js';
+import type { RequestLog } from './request-log.js';
 import type { ReplyChannel } from './responder.js';
 
 type Result = Record<string, unknown>;
@@ -33,7 +34,8 @@ export interface ModernRequest {
 }
 
 /** Any failure, answered the 2026-07-28 way (its code translated, its status on the HTTP response). */
-export function finishError(reply: ModernReply, msg: JsonRpcRequest, err: unknown): void {
+export function finishError(reply: ModernReply, msg: JsonRpcRequest, err: unknown, log?: RequestLog): void {
+  if (log) log.reason = errorReason(err);
   const response = toErrorResponse(msg.id, err, 'modern');
   reply.finish(response, modernStatus(response));
 }

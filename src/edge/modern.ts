@@ -24,6 +24,7 @@ type Result = Record<string, unknown>;
 export async function handleModern(inb: Inbound, deps: TransportDeps, msg: JsonRpcRequest): Promise<void> {
   const { req, res, caller } = inb;
   const rejection = checkModernRequest(msg, req.headers);
+  if (rejection) inb.log.reason = 'invalid_request';
   if (rejection) return sendRpcError(res, rejection.status, rejection.code, rejection.message, { id: msg.id, data: rejection.data });
 
   const meta = envelope(msg);
@@ -44,7 +45,7 @@ export async function handleModern(inb: Inbound, deps: TransportDeps, msg: JsonR
   const ctx = callContext(caller, headersFor, msg, responder, abort);
 
   const refused = requestShapeError(msg);
-  if (refused) return finishError(responder, msg, refused);
+  if (refused) return finishError(responder, msg, refused, inb.log);
   if (needsTasksExtension(msg) && !declaresTasks(capabilities)) {
     // SEP-2663: the task surface (and task status on a listen stream) exists only for requests that opt in.
     const err = new McpError(
@@ -54,7 +55,7 @@ export async function handleModern(inb: Inbound, deps: TransportDeps, msg: JsonR
         requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
       },
     );
-    return finishError(responder, msg, err);
+    return finishError(responder, msg, err, inb.log);
   }
   const request: ModernRequest = { inb, deps, msg, profile, ctx, reply: responder };
   if (msg.method === 'subscriptions/listen') return listen(request);

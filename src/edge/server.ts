@@ -13,7 +13,7 @@ import { setDebugHeaders } from './debug-headers.js';
 import { handleSseMessage, handleSseStream } from './legacy-sse.js';
 import { originAllowed } from './origin.js';
 import { renderReadiness } from './readiness.js';
-import type { RequestLog } from './request-log.js';
+import { refusalOf, type RequestLog } from './request-log.js';
 import { BadPathEncoding, HEALTH_PATHS, legacySsePath, mcpSelector } from './routes.js';
 import { handleDelete, handleGet, handlePost } from './streamable.js';
 
@@ -75,14 +75,20 @@ export function createEdgeServer(deps: EdgeDeps): Server {
       const path = q < 0 ? req.url! : req.url!.slice(0, q);
       const log: RequestLog = { route: path };
       res.on('finish', () => {
+        // Undefined fields are left out of the line; nothing here can hold a key or a credential.
         deps.log.info(
           {
             http: req.method,
             path,
+            status: res.statusCode,
+            reason: log.reason ?? refusalOf(res),
+            key: log.key,
             server: log.server,
             method: log.method,
-            status: res.statusCode,
-            ms: Math.round((performance.now() - started) * 1000) / 1000,
+            target: log.target,
+            session: log.session,
+            upstream_ms: log.upstreamMs === undefined ? undefined : round3(log.upstreamMs),
+            ms: round3(performance.now() - started),
           },
           'request',
         );
@@ -144,10 +150,14 @@ async function handle(
 
   const caller = deps.keys.resolve(req.headers);
   // The reason is worked out only for a refused request (a resolver may know callers but no reasons).
-  if (!caller) return unauthorized(req, res, deps.keys.authenticate?.(req.headers) ?? UNKNOWN_KEY);
+  if (!caller) return unauthorized(req, res, deps.keys.authenticate?.(req.headers) ?? UNKNOWN_KEY, log);
+  log.key = caller.identity?.keyAlias ?? caller.keyId;
   const resolved = deps.scopes.resolve(caller, selector, req.headers, query);
-  if (!resolved.ok)
+  if (!resolved.ok) {
+    log.server = selector?.slice(0, 100);
+    log.reason = resolved.status === 404 ? 'unknown_server' : resolved.status === 403 ? 'server_denied' : 'bad_scope';
     return refuse(res, resolved.status === 404 ? 'notFound' : resolved.status === 403 ? 'forbidden' : 'badRequest', resolved.message);
+  }
   const scope = resolved.scope;
   log.server = scope.servers.join(',');
   if (req.headers['x-litellm-mcp-debug']) {
@@ -174,6 +184,10 @@ async function handle(
   }
 }
 
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
 const UNKNOWN_KEY: KeyRefusal = { reason: 'unknown', message: 'Unauthorized: the key is not valid' };
 
 const KEY_HEADERS = '"Authorization: Bearer <key>" or "x-litellm-api-key: <key>"';
@@ -182,7 +196,7 @@ const KEY_HEADERS = '"Authorization: Bearer <key>" or "x-litellm-api-key: <key>"
  * 401 that says why (no key, a wrong one, or a known key that expired or was blocked) and where the key
  * goes; never the key itself.
  */
-function unauthorized(req: IncomingMessage, res: ServerResponse, auth: KeyRefusal | { ok: true }): void {
+function unauthorized(req: IncomingMessage, res: ServerResponse, auth: KeyRefusal | { ok: true }, log: RequestLog): void {
   const refusal: KeyRefusal = 'reason' in auth ? auth : UNKNOWN_KEY;
   const missing = refusal.reason === 'missing' || presentedKey(req.headers) === undefined;
   const carrier =
@@ -192,10 +206,11 @@ function unauthorized(req: IncomingMessage, res: ServerResponse, auth: KeyRefusa
     : refusal.reason === 'unknown'
       ? `Unauthorized: the Toolgate key sent in the ${carrier} header is not valid; check it, and send it as ${KEY_HEADERS}`
       : refusal.message;
+  log.reason = missing ? 'missing_key' : refusal.reason === 'unknown' ? 'invalid_key' : `${refusal.reason}_key`;
   refuse(res, 'unauthorized', message, {
     headers: { 'www-authenticate': `Bearer realm="toolgate"${missing ? '' : ', error="invalid_token"'}` },
     data: {
-      reason: missing ? 'missing_key' : refusal.reason === 'unknown' ? 'invalid_key' : `${refusal.reason}_key`,
+      reason: log.reason,
       headers: ['Authorization: Bearer', 'x-litellm-api-key'],
     },
   });

@@ -2,10 +2,11 @@ import { isObject, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { LATEST_LEGACY_VERSION } from '../mcp/versions.js';
 import { UNKNOWN_CLIENT, type ClientProfile } from '../upstream/lease.js';
 import { callContext, LazyAbort } from './call-context.js';
-import { toErrorResponse } from './error-catalogue.js';
+import { errorReason, toErrorResponse } from './error-catalogue.js';
 import type { Inbound, TransportDeps } from './inbound.js';
 import { Exchange } from './mrtr.js';
 import { requestShapeError } from './request-checks.js';
+import { noteUpstreamTime } from './request-log.js';
 import { Responder } from './responder.js';
 
 /** The id we answer with when a curl-style body carried none (the caller reads `.result`, not the id). */
@@ -41,17 +42,24 @@ export async function handleSessionless(inb: Inbound, deps: TransportDeps, msg: 
   const accept = req.headers.accept;
   const responder = new Responder(res, {}, accept === undefined || /text\/event-stream|\*\/\*/.test(accept), 1, false);
   const refused = requestShapeError(msg);
-  if (refused) return responder.finish(toErrorResponse(msg.id, refused));
+  if (refused) {
+    inb.log.reason = errorReason(refused);
+    return responder.finish(toErrorResponse(msg.id, refused));
+  }
   const abort = new LazyAbort();
   res.on('close', () => {
     if (responder.gone) abort.abort('client closed the response');
   });
   const ctx = callContext(caller, deps.upstreamHeaders(req.headers), msg, responder, abort);
   const route = deps.router.open(inb.scope, SESSIONLESS_PROFILE, new Exchange({}));
+  const started = performance.now();
   try {
     const result = await route.request(msg.method, msg.params, ctx);
+    noteUpstreamTime(inb.log, started);
     responder.finish({ jsonrpc: '2.0', id: msg.id, result });
   } catch (err) {
+    noteUpstreamTime(inb.log, started);
+    inb.log.reason = errorReason(err);
     responder.finish(toErrorResponse(msg.id, err));
   } finally {
     await route.close();

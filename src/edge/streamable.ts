@@ -25,6 +25,7 @@ import { jsonRpcMessages, parseJsonBody } from './json-body.js';
 import { handleModern } from './modern.js';
 import { accepts, requireAccept, requireJsonContentType } from './negotiate.js';
 import { Responder } from './responder.js';
+import { targetOf } from './request-log.js';
 import { SseStream } from './sse.js';
 import { handleSessionless, lenientMessage } from './sessionless.js';
 
@@ -45,6 +46,7 @@ export async function handlePost(inb: Inbound, deps: TransportDeps): Promise<voi
   if (!Array.isArray(body) && (envelopeVersion(body) !== undefined || isModernVersion(headerValue(req.headers['mcp-protocol-version'])))) {
     if (!isJsonRpcMessage(body)) return refuse(res, 'badRequest', 'Invalid Request: expected a JSON-RPC 2.0 message');
     log.method = typeof body.method === 'string' ? body.method : 'response';
+    log.target = targetOf(log.method, body.params);
     if (!isRequest(body)) {
       res.writeHead(202).end();
       return;
@@ -57,6 +59,7 @@ export async function handlePost(inb: Inbound, deps: TransportDeps): Promise<voi
   const msgs = messages.list;
   const first = msgs[0]!;
   log.method = typeof first.method === 'string' ? first.method : 'response';
+  log.target = targetOf(log.method, first.params);
   if (isRequest(first) && first.method === 'initialize') {
     if (batch) return refuse(res, 'badRequest', 'Invalid Request: initialize must not be part of a batch');
     return initialize(inb, deps, first);
@@ -93,7 +96,7 @@ export async function handlePost(inb: Inbound, deps: TransportDeps): Promise<voi
     batch,
     deps.limits,
   );
-  for (const r of requests) session.handleRequest(r, responder, headersFor);
+  for (const r of requests) session.handleRequest(r, responder, headersFor, log);
 }
 
 async function initialize(inb: Inbound, deps: TransportDeps, msg: JsonRpcRequest): Promise<void> {

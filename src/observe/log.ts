@@ -1,12 +1,14 @@
 import { pino, type Logger } from 'pino';
+import { textDestination } from './log-text.js';
 
 export type { Logger };
 
 /**
  * The gateway's structured logger. Nothing secret is ever passed to it; the redact list is a second
- * line of defence for header objects that might slip into a log call.
+ * line of defence for header objects that might slip into a log call. Lines are text when the
+ * destination (stdout by default) is a terminal, JSON otherwise; `isTTY` overrides the check.
  */
-export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream; isTTY?: boolean } = {}): Logger {
   const level = opts.level ?? process.env.TOOLGATE_LOG_LEVEL ?? 'info';
   const options = {
     level,
@@ -16,6 +18,9 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       censor: '[redacted]',
     },
   };
+  const out = opts.destination ?? process.stdout;
+  // Readable text for a person at a terminal, JSON for everything else (files, pipes, log shippers).
+  if (opts.isTTY ?? (out as { isTTY?: boolean }).isTTY === true) return pino(options, textDestination(out));
   return pino(options, opts.destination ? (opts.destination as pino.DestinationStream) : stdoutDestination());
 }
 

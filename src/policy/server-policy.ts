@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../config/types.js';
+import { PolicyDenied } from '../mcp/errors.js';
 import { ErrorCode, McpError } from '../mcp/jsonrpc.js';
 import { applyToolOverrides, originalToolName, reverseDisplayNames, toolForms, type DisplayNameReverse } from './filters.js';
 
@@ -93,14 +94,14 @@ export class ServerPolicy {
 }
 
 export function refusedTool(called: string, server: string): McpError {
-  return new McpError(ErrorCode.InvalidParams, `Tool "${called}" is not allowed on server "${server}" (allowed_tools/disallowed_tools)`);
+  // PolicyDenied (still -32602) so the request log can say "denied" rather than "invalid params".
+  return new PolicyDenied(`Tool "${called}" is not allowed on server "${server}" (allowed_tools/disallowed_tools)`);
 }
 
 /** LiteLLM's wording for allowed_params, as a JSON-RPC -32602 (the client can fix its arguments). */
 export function refusedParams(tool: string, given: string[], allowed: ReadonlySet<string>): McpError {
   const list = (xs: Iterable<string>) => '[' + [...xs].map((x) => `'${x}'`).join(', ') + ']';
-  return new McpError(
-    ErrorCode.InvalidParams,
+  return new PolicyDenied(
     `Parameters ${list(given)} are not allowed for tool ${tool}. Allowed parameters: ${list(allowed)}. ` +
       'Contact proxy admin to allow these parameters (allowed_params).',
     { allowedParams: [...allowed] },
