@@ -3,7 +3,6 @@ import type { Queryable } from '../store/types.js';
 import {
   checkPermission,
   commit,
-  deleteRow,
   insertRow,
   limitsOf,
   listRows,
@@ -12,8 +11,8 @@ import {
   updateRow,
   view,
   type AdminContext,
-  type Change,
 } from './context.js';
+import { deleteWithKeys } from './cascade.js';
 import { parse, teamDelete, teamMemberAdd, teamMemberDelete, teamNew, teamUpdate } from './fields.js';
 import { badRequest, notFound } from './http.js';
 import { keyView } from './keys.js';
@@ -88,18 +87,7 @@ export async function update(ctx: AdminContext, raw: Record<string, unknown>): P
 export async function remove(ctx: AdminContext, raw: Record<string, unknown>): Promise<unknown> {
   const b = parse(teamDelete, raw);
   if (b.team_ids.length === 0) throw badRequest('team_ids', 'name at least one team');
-  await commit(ctx, async (tx) => {
-    const changes: Change[] = [];
-    for (const id of b.team_ids) {
-      const before = await deleteRow(tx, 'team', id);
-      if (!before) throw notFound(`Team not found: team_ids contains ${JSON.stringify(id)}`, 'team_ids');
-      changes.push({ kind: 'team', id, action: 'team.delete', before: view(before) });
-      for (const k of await tx.query('DELETE FROM toolgate_keys WHERE team_id = $1 RETURNING *', [id])) {
-        changes.push({ kind: 'key', id: String(k.token), action: 'key.delete', before: keyView(k) });
-      }
-    }
-    return { result: undefined, changes };
-  });
+  await commit(ctx, async (tx) => ({ result: undefined, changes: await deleteWithKeys(tx, 'team', b.team_ids) }));
   return { deleted_teams: b.team_ids };
 }
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   checkPermission,
   commit,
-  deleteRow,
   insertRow,
   limitsOf,
   listRows,
@@ -11,8 +10,8 @@ import {
   updateRow,
   view,
   type AdminContext,
-  type Change,
 } from './context.js';
+import { deleteWithKeys } from './cascade.js';
 import { parse, userDelete, userNew, userUpdate } from './fields.js';
 import { badRequest, notFound } from './http.js';
 import { generate, keyView, positiveInt } from './keys.js';
@@ -69,18 +68,7 @@ export async function update(ctx: AdminContext, raw: Record<string, unknown>): P
 export async function remove(ctx: AdminContext, raw: Record<string, unknown>): Promise<unknown> {
   const b = parse(userDelete, raw);
   if (b.user_ids.length === 0) throw badRequest('user_ids', 'name at least one user');
-  await commit(ctx, async (tx) => {
-    const changes: Change[] = [];
-    for (const id of b.user_ids) {
-      const before = await deleteRow(tx, 'user', id);
-      if (!before) throw notFound(`User not found: user_ids contains ${JSON.stringify(id)}`, 'user_ids');
-      changes.push({ kind: 'user', id, action: 'user.delete', before: view(before) });
-      for (const k of await tx.query('DELETE FROM toolgate_keys WHERE user_id = $1 RETURNING *', [id])) {
-        changes.push({ kind: 'key', id: String(k.token), action: 'key.delete', before: keyView(k) });
-      }
-    }
-    return { result: undefined, changes };
-  });
+  await commit(ctx, async (tx) => ({ result: undefined, changes: await deleteWithKeys(tx, 'user', b.user_ids) }));
   return { deleted_users: b.user_ids };
 }
 
