@@ -4,6 +4,7 @@ import type { RoutePolicy } from '../router/route.js';
 import { isObject, type McpError } from '../mcp/jsonrpc.js';
 import { refusedParams, refusedTool, ServerPolicy } from './server-policy.js';
 import { unknownTarget, type Target, type TargetKind } from '../mcp/target.js';
+import type { CallRecorder, Forward, PolicyHook, ToolCall } from './hooks.js';
 
 type Item = Record<string, unknown>;
 
@@ -27,6 +28,10 @@ export class PolicyStage implements RoutePolicy {
   constructor(
     source: ServerSource,
     private readonly separator: string,
+    /** The stages after access, in order (pinning, limits, budgets, guardrails): each wraps the next. */
+    private readonly hooks: readonly PolicyHook[] = [],
+    /** Sees every tools/call's outcome, refusals included (spend rows). */
+    private readonly recorder?: CallRecorder,
   ) {
     for (const c of source.configs()) this.servers.set(c.name, ServerPolicy.for(c, separator));
     source.subscribe((e) => {
@@ -66,7 +71,40 @@ export class PolicyStage implements RoutePolicy {
    * traffic relays untouched. A server with no settings and a caller without tool grants on it.
    */
   untouched(caller: Caller, server: string): boolean {
-    return this.servers.get(server) === undefined && !caller.access?.tools?.has(server) && this.serverVisible(caller, server);
+    return (
+      this.servers.get(server) === undefined &&
+      !caller.access?.tools?.has(server) &&
+      this.serverVisible(caller, server) &&
+      !this.hooks.some((h) => h.applies(caller, server))
+    );
+  }
+
+  /** Whether a tools/call must go through `call` (something checks or records it) even when `untouched`. */
+  recorded(caller: Caller, server: string): boolean {
+    return this.recorder?.applies(caller, server) === true;
+  }
+
+  /**
+   * One tools/call through the whole pipeline: the recorder around everything, then the access
+   * decision, then each hook that applies (in order), then `forward` to the upstream. A refusal at any
+   * step is thrown before the upstream is reached.
+   */
+  call(t: ToolCall, forward: Forward): Promise<Record<string, unknown>> {
+    const hooks = this.hooks.filter((h) => h.call !== undefined && h.applies(t.caller, t.server));
+    const run = (i: number, c: ToolCall): Promise<Record<string, unknown>> =>
+      i < hooks.length ? hooks[i]!.call!(c, (next) => run(i + 1, next)) : forward(c);
+    const admitted = async () => {
+      this.admit(t.caller, { server: t.server, kind: 'tool', name: t.tool, arguments: t.arguments }, t.called);
+      return run(0, t);
+    };
+    return this.recorder?.applies(t.caller, t.server) ? this.recorder.record(t, admitted) : admitted();
+  }
+
+  /** What a caller's listings depend on: its grants, plus whatever the hooks that rewrite listings depend on. */
+  listingKey(caller: Caller): string {
+    let key = caller.access?.fingerprint ?? 'all';
+    for (const h of this.hooks) if (h.listingKey) key += '|' + h.listingKey(caller);
+    return key;
   }
 
   /** undefined when admitted; otherwise the refusal to answer with. Without arguments, this is the listing decision. */
@@ -112,9 +150,11 @@ export class PolicyStage implements RoutePolicy {
   filter(caller: Caller, server: string, kind: TargetKind, items: readonly Item[]): Item[] {
     if (this.untouched(caller, server)) return items as Item[];
     const field = NAME_FIELD[kind];
-    return items.filter((it) => {
+    let out = items.filter((it) => {
       const name = isObject(it) ? it[field] : undefined;
       return typeof name !== 'string' || this.visible(caller, { server, kind, name });
     });
+    for (const h of this.hooks) if (h.list && h.applies(caller, server)) out = h.list(caller, server, kind, out);
+    return out;
   }
 }

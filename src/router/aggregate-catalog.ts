@@ -69,11 +69,6 @@ export function pageOf(view: View, start: number, end: number): Result[] {
   return items;
 }
 
-/** What identifies the access a caller has: equal for two callers exactly when they may see the same things. */
-export function accessKey(caller: Caller): string {
-  return caller.access?.fingerprint ?? 'all';
-}
-
 export interface AggregateDeps {
   servers: ServerSource;
   policy: RoutePolicy;
@@ -133,7 +128,7 @@ export class AggregateCatalog {
   }
 
   private build(kind: ListingKind, servers: readonly string[], capabilities: Result, listings: Listing[], caller: Caller): View {
-    const cacheKey = `${kind}|${servers.join(',')}|${profileKey(capabilities)}|${accessKey(caller)}`;
+    const cacheKey = `${kind}|${servers.join(',')}|${profileKey(capabilities)}|${this.deps.policy.listingKey(caller)}`;
     const key = `${cacheKey}|${listings.map((l) => l.generation).join(',')}`;
     const cached = this.views.get(cacheKey);
     if (cached?.key === key) {

@@ -4,7 +4,7 @@ import type { TargetKind } from '../mcp/target.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import { profileKey } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';
-import { accessKey, AggregateCatalog, pageOf, type AggregateDeps } from './aggregate-catalog.js';
+import { AggregateCatalog, pageOf, type AggregateDeps } from './aggregate-catalog.js';
 import { aggregateInitialize } from './aggregate-init.js';
 import { resolveName, resolveResource, templateServer, type Resolving } from './aggregate-resolve.js';
 import { buildUriTable, type ListingKind, type NamedKind } from './catalog-build.js';
@@ -192,16 +192,28 @@ export class AggregateSession implements RouteSession {
 
   /** Cursors are bound to the servers, the client profile and the caller's access: no other caller can continue them. */
   private cursorScope(r: Resolving): string {
-    return fingerprint([...r.servers, profileKey(this.profile.capabilities), accessKey(r.caller)]);
+    return fingerprint([...r.servers, profileKey(this.profile.capabilities), this.shared.deps.policy.listingKey(r.caller)]);
   }
 
   private async callByName(r: Resolving, kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
     const name = isObject(params) ? params.name : undefined;
     if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
     const target = await resolveName(r, kind, name);
-    this.admit(r, target.server, kind === 'tools' ? 'tool' : 'prompt', target.name, params!.arguments, name);
-    const result = await this.forward(target.server, method, { ...params, name: target.name }, ctx);
-    return method === 'tools/call' ? this.tasks.result(target.server, method, result) : result;
+    if (kind === 'prompts') {
+      this.admit(r, target.server, 'prompt', target.name, params!.arguments, name);
+      return this.forward(target.server, method, { ...params, name: target.name }, ctx);
+    }
+    const args = isObject(params!.arguments) ? params!.arguments : undefined;
+    const call = { caller: r.caller, server: target.server, tool: target.name, called: name, arguments: args, signal: ctx.signal };
+    const result = await this.shared.deps.policy.call(call, (c) =>
+      this.forward(
+        target.server,
+        method,
+        c.arguments === args ? { ...params, name: c.tool } : { ...params, name: c.tool, arguments: c.arguments },
+        ctx,
+      ),
+    );
+    return this.tasks.result(target.server, method, result);
   }
 
   private async callByUri(r: Resolving, method: string, params: Result | undefined, ctx: CallContext): Promise<Result> {

@@ -87,13 +87,25 @@ export class PassthroughSession implements RouteSession {
       params = { ...params, taskId: t.taskId };
     }
     const untouched = this.deps.policy.untouched(ctx.caller, this.server);
-    if (!untouched) params = this.admit(method, params, ctx.caller);
-    let result = await lease.request(method, params, {
-      signal: ctx.signal,
-      callerKeyId: ctx.caller.keyId,
-      headers: ctx.headersFor(this.server),
-      onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
-    });
+    const forward = (p: Result | undefined) =>
+      lease.request(method, p, {
+        signal: ctx.signal,
+        callerKeyId: ctx.caller.keyId,
+        headers: ctx.headersFor(this.server),
+        onProgress: ctx.onProgress && hasProgressToken(p) ? ctx.onProgress : undefined,
+      });
+    let result: Result;
+    if (
+      method === 'tools/call' &&
+      isObject(params) &&
+      typeof params.name === 'string' &&
+      (!untouched || this.deps.policy.recorded(ctx.caller, this.server))
+    ) {
+      result = await this.callTool(params as Result & { name: string }, ctx, forward);
+    } else {
+      if (!untouched) params = this.admit(method, params, ctx.caller);
+      result = await forward(params);
+    }
     if (!untouched) result = this.present(method, result, ctx.caller);
     return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method)
       ? this.tasks.result(this.server, method, result)
@@ -122,6 +134,17 @@ export class PassthroughSession implements RouteSession {
       this.lease = now.lease(this.profile, this.tasks.sink(this.server, this.sink));
     }
     return this.lease;
+  }
+
+  /** A tools/call through the policy pipeline; the upstream gets the tool's own name and the arguments the pipeline let through. */
+  private callTool(params: Result & { name: string }, ctx: CallContext, forward: (p: Result) => Promise<Result>): Promise<Result> {
+    const called = params.name;
+    const own = this.deps.policy.naming(this.server);
+    const tool = own ? own.originalName(called) : called;
+    const args = isObject(params.arguments) ? params.arguments : undefined;
+    return this.deps.policy.call({ caller: ctx.caller, server: this.server, tool, called, arguments: args, signal: ctx.signal }, (c) =>
+      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }),
+    );
   }
 
   /** The request as the upstream gets it, once the policy admitted it (a display name mapped back to the tool's own). */

@@ -1,6 +1,7 @@
 import type { Caller } from '../caller/keys.js';
 import type { McpError } from '../mcp/jsonrpc.js';
 import type { Target, TargetKind } from '../mcp/target.js';
+import type { Forward, ToolCall } from '../policy/hooks.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 
 type Result = Record<string, unknown>;
@@ -58,6 +59,12 @@ export interface RoutePolicy {
   serverVisible(caller: Caller, server: string): boolean;
   /** Throws the refusal when the request on `t` is not admitted. */
   admit(caller: Caller, t: Target, called?: string): void;
+  /** A tools/call must go through `call` even on an untouched server (it is recorded). */
+  recorded(caller: Caller, server: string): boolean;
+  /** One tools/call through the policy pipeline (access, limits, budgets, guardrails, recording), then `forward`. */
+  call(t: ToolCall, forward: Forward): Promise<Result>;
+  /** What a caller's listings depend on (grants and anything else that rewrites them): cache and cursor key. */
+  listingKey(caller: Caller): string;
   /** One server's listing of one kind as this caller may see it. */
   filter(caller: Caller, server: string, kind: TargetKind, items: readonly Record<string, unknown>[]): Record<string, unknown>[];
   /** The server's naming settings; undefined when it has none. */
