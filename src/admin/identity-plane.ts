@@ -5,7 +5,7 @@ import { IdentitySnapshot } from '../caller/snapshot.js';
 import { SnapshotSync } from '../caller/snapshot-sync.js';
 import type { AccessSettings, ServerConfig } from '../config/types.js';
 import type { Store } from '../store/types.js';
-import { createAdminHandler, type AdminHandler } from './router.js';
+import { createAdminHandler, type AdminHandler, type AdminRoute } from './router.js';
 
 export interface IdentityPlane {
   keys: KeyResolver;
@@ -28,6 +28,8 @@ export async function startIdentityPlane(opts: {
   servers: readonly ServerConfig[];
   access: AccessSettings;
   log: Logger;
+  /** More management route tables beside the identity ones (servers, spend...), each with the path prefixes it owns. */
+  routes?: { routes: readonly AdminRoute[]; prefixes: readonly string[] }[];
 }): Promise<IdentityPlane> {
   const snapshot = new IdentitySnapshot(accessServers(opts.servers), {
     requireKeyAccessDefined: opts.access.requireKeyMcpAccessDefined,
@@ -39,7 +41,7 @@ export async function startIdentityPlane(opts: {
   return {
     keys,
     snapshot,
-    admin: createAdminHandler({ store: opts.store, snapshot, sync, log: opts.log, keys }),
+    admin: createAdminHandler({ store: opts.store, snapshot, sync, log: opts.log, keys }, opts.routes),
     setServers: (servers) => snapshot.setServers(accessServers(servers)),
     close: () => sync.stop(),
   };

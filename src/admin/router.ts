@@ -8,74 +8,111 @@ import * as organizations from './organizations.js';
 import * as teams from './teams.js';
 import * as users from './users.js';
 
-type Handler = (ctx: AdminContext, req: IncomingMessage, q: URLSearchParams) => Promise<unknown>;
-const body =
+type Handler = (ctx: AdminContext, req: IncomingMessage, q: URLSearchParams, params: string[]) => Promise<unknown>;
+export const body =
   (fn: (ctx: AdminContext, b: Record<string, unknown>) => Promise<unknown>): Handler =>
   async (ctx, req) =>
     fn(ctx, await readJsonObject(req));
-const query =
+export const query =
   (fn: (ctx: AdminContext, q: URLSearchParams) => Promise<unknown>): Handler =>
   (ctx, _req, q) =>
     fn(ctx, q);
 
-/** LiteLLM's management routes, by "METHOD path". */
-const ROUTES = new Map<string, Handler>([
-  ['POST /key/generate', body(keys.generate)],
-  ['POST /key/update', body(keys.update)],
-  ['POST /key/delete', body(keys.remove)],
-  ['GET /key/info', query(keys.info)],
-  ['GET /key/list', query(keys.list)],
-  ['POST /key/block', body(keys.block)],
-  ['POST /key/unblock', body(keys.unblock)],
-  ['POST /team/new', body(teams.create)],
-  ['POST /team/update', body(teams.update)],
-  ['POST /team/delete', body(teams.remove)],
-  ['GET /team/info', query(teams.info)],
-  ['GET /team/list', query(teams.list)],
-  ['POST /team/member_add', body(teams.memberAdd)],
-  ['POST /team/member_delete', body(teams.memberDelete)],
-  ['POST /organization/new', body(organizations.create)],
-  ['PATCH /organization/update', body(organizations.update)],
-  ['DELETE /organization/delete', body(organizations.remove)],
-  ['GET /organization/info', query(organizations.info)],
-  ['GET /organization/list', query(organizations.list)],
-  ['POST /organization/member_add', body(organizations.memberAdd)],
-  ['POST /user/new', body(users.create)],
-  ['GET /user/info', query(users.info)],
-  ['POST /user/update', body(users.update)],
-  ['POST /user/delete', body(users.remove)],
-  ['GET /user/list', query(users.list)],
-  ['GET /audit', query((ctx, q) => queryAudit(ctx.store, q))],
-]);
-const PREFIXES = ['/key/', '/team/', '/organization/', '/user/', '/audit'];
-/** The one route a non-admin key may use: reading its own key. */
-const SELF_SERVICE = 'GET /key/info';
+/** A response with a status other than 200 (LiteLLM answers some writes with 201 or 202). */
+export class AdminReply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
 
-function route(method: string, path: string): { handler?: Handler; allowed: string[] } {
+/**
+ * Who may use a route: `admin` (the master key or a proxy_admin user's key), or `key` (any valid key;
+ * the handler then answers only with what that caller may see).
+ */
+export type RouteAccess = 'admin' | 'key';
+
+/** One management route: a literal path, or a pattern whose groups become the handler's `params`. */
+export interface AdminRoute {
+  method: string;
+  path: string | RegExp;
+  handler: Handler;
+  access?: RouteAccess;
+}
+
+/** LiteLLM's identity routes. Other route tables (servers, spend...) are handed to createAdminHandler beside these. */
+const IDENTITY_ROUTES: AdminRoute[] = [
+  { method: 'POST', path: '/key/generate', handler: body(keys.generate) },
+  { method: 'POST', path: '/key/update', handler: body(keys.update) },
+  { method: 'POST', path: '/key/delete', handler: body(keys.remove) },
+  // The one identity route a non-admin key may use: reading its own key (keys.info checks which).
+  { method: 'GET', path: '/key/info', handler: query(keys.info), access: 'key' },
+  { method: 'GET', path: '/key/list', handler: query(keys.list) },
+  { method: 'POST', path: '/key/block', handler: body(keys.block) },
+  { method: 'POST', path: '/key/unblock', handler: body(keys.unblock) },
+  {
+    method: 'POST',
+    path: /^\/key\/([^/]+)\/regenerate$/,
+    handler: async (ctx, req, _q, [ref]) => keys.regenerate(ctx, ref!, await readJsonObject(req)),
+  },
+  { method: 'POST', path: '/team/new', handler: body(teams.create) },
+  { method: 'POST', path: '/team/update', handler: body(teams.update) },
+  { method: 'POST', path: '/team/delete', handler: body(teams.remove) },
+  { method: 'GET', path: '/team/info', handler: query(teams.info) },
+  { method: 'GET', path: '/team/list', handler: query(teams.list) },
+  { method: 'POST', path: '/team/member_add', handler: body(teams.memberAdd) },
+  { method: 'POST', path: '/team/member_delete', handler: body(teams.memberDelete) },
+  { method: 'POST', path: '/organization/new', handler: body(organizations.create) },
+  { method: 'PATCH', path: '/organization/update', handler: body(organizations.update) },
+  { method: 'DELETE', path: '/organization/delete', handler: body(organizations.remove) },
+  { method: 'GET', path: '/organization/info', handler: query(organizations.info) },
+  { method: 'GET', path: '/organization/list', handler: query(organizations.list) },
+  { method: 'POST', path: '/organization/member_add', handler: body(organizations.memberAdd) },
+  { method: 'POST', path: '/user/new', handler: body(users.create) },
+  { method: 'GET', path: '/user/info', handler: query(users.info) },
+  { method: 'POST', path: '/user/update', handler: body(users.update) },
+  { method: 'POST', path: '/user/delete', handler: body(users.remove) },
+  { method: 'GET', path: '/user/list', handler: query(users.list) },
+  { method: 'GET', path: '/audit', handler: query((ctx, q) => queryAudit(ctx.store, q)) },
+];
+const IDENTITY_PREFIXES = ['/key/', '/team/', '/organization/', '/user/', '/audit'];
+
+/** The route for a method and path, and the methods the path allows (for 405's Allow header). */
+function match(routes: readonly AdminRoute[], method: string, path: string): { route?: AdminRoute; params: string[]; allowed: string[] } {
   const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const regen = /^\/key\/([^/]+)\/regenerate$/.exec(p);
-  if (regen) {
-    const ref = decodeURIComponent(regen[1]);
-    const handler: Handler = async (ctx, req) => keys.regenerate(ctx, ref, await readJsonObject(req));
-    return { handler: method === 'POST' ? handler : undefined, allowed: ['POST'] };
+  const allowed: string[] = [];
+  let found: { route: AdminRoute; params: string[] } | undefined;
+  for (const r of routes) {
+    let params: string[] | undefined;
+    if (typeof r.path === 'string') params = r.path === p ? [] : undefined;
+    else {
+      const m = r.path.exec(p);
+      params = m ? m.slice(1).map((g) => decodeURIComponent(g)) : undefined;
+    }
+    if (!params) continue;
+    allowed.push(r.method);
+    if (!found && r.method === method) found = { route: r, params };
   }
-  const allowed = [...ROUTES.keys()].filter((k) => k.endsWith(' ' + p)).map((k) => k.split(' ')[0]);
-  return { handler: ROUTES.get(`${method} ${p}`), allowed };
+  return { route: found?.route, params: found?.params ?? [], allowed };
 }
 
 /**
  * The management API, mounted beside the MCP routes: returns false for paths that are not its own so
- * the edge answers them. Every route needs an admin (the master key or a proxy_admin user's key) except
- * GET /key/info for the caller's own key.
+ * the edge answers them. Routes need an admin (the master key or a proxy_admin user's key) unless
+ * their table says any key may use them.
  */
-export function createAdminHandler(deps: AdminDeps & { keys: KeyResolver }) {
+export function createAdminHandler(
+  deps: AdminDeps & { keys: KeyResolver },
+  extra: { routes: readonly AdminRoute[]; prefixes: readonly string[] }[] = [],
+) {
+  const routes = [...IDENTITY_ROUTES, ...extra.flatMap((e) => e.routes)];
+  const prefixes = [...IDENTITY_PREFIXES, ...extra.flatMap((e) => e.prefixes)];
   return async (req: IncomingMessage, res: ServerResponse, path: string, q: URLSearchParams | undefined): Promise<boolean> => {
-    if (!PREFIXES.some((p) => path.startsWith(p))) return false;
+    if (!prefixes.some((p) => path.startsWith(p))) return false;
     try {
-      const { handler, allowed } = route(req.method ?? 'GET', path);
-      if (!handler && allowed.length === 0)
-        throw new AdminError(404, `No management route ${req.method} ${path}`, 'not_found_error', 'path');
-      if (!handler) {
+      const { route, params, allowed } = match(routes, req.method ?? 'GET', path);
+      if (!route && allowed.length === 0) throw new AdminError(404, `No management route ${req.method} ${path}`, 'not_found_error', 'path');
+      if (!route) {
         res.setHeader('allow', allowed.join(', '));
         throw new AdminError(405, `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, 'method_not_allowed', 'method');
       }
@@ -88,7 +125,7 @@ export function createAdminHandler(deps: AdminDeps & { keys: KeyResolver }) {
       }
       const caller = auth.caller;
       const admin = caller.isMaster || caller.identity?.admin === true;
-      if (!admin && `${req.method} ${path.replace(/\/$/, '')}` !== SELF_SERVICE) {
+      if (!admin && route.access !== 'key') {
         throw new AdminError(
           403,
           'Only proxy admins may use the management API (the master key, or a key of a user with user_role proxy_admin)',
@@ -97,8 +134,9 @@ export function createAdminHandler(deps: AdminDeps & { keys: KeyResolver }) {
         );
       }
       const ctx: AdminContext = { ...deps, caller, actor: actorOf(caller) };
-      const result = await handler(ctx, req, q ?? new URLSearchParams());
-      sendAdminJson(res, 200, result);
+      const result = await route.handler(ctx, req, q ?? new URLSearchParams(), params);
+      if (result instanceof AdminReply) sendAdminJson(res, result.status, result.body);
+      else sendAdminJson(res, 200, result);
     } catch (err) {
       if (err instanceof AdminError) sendAdminError(res, err);
       else {
