@@ -1,5 +1,5 @@
 import type { CallerAccess } from './access.js';
-import type { UserRole } from './identity.js';
+import type { LevelPolicy, UserRole } from './identity.js';
 
 /** Who is asking: the master key, or a virtual key from the identity snapshot. */
 export interface Caller {
@@ -21,8 +21,15 @@ export interface CallerIdentity {
   teamId?: string;
   userId?: string;
   userRole?: UserRole;
+  /** The key's own organization, else its team's. */
+  organizationId?: string;
   /** The key belongs to a proxy_admin user: it may use the management API. */
   admin: boolean;
+  /**
+   * Limits and guardrails at each level this key belongs to, as the snapshot held them when the caller
+   * was resolved (a change to any of them drops the cached caller). Limits, budgets and guardrails read these.
+   */
+  levels: { key: LevelPolicy; team?: LevelPolicy; user?: LevelPolicy; organization?: LevelPolicy };
 }
 
 /** Why a presented key gives no caller; the message names the reason, never the key. */

@@ -4,6 +4,7 @@ import {
   USER_ROLES,
   type IdentityData,
   type KeyRecord,
+  type LevelLimits,
   type OrganizationRecord,
   type TeamRecord,
   type UserRecord,
@@ -24,6 +25,12 @@ export type ObjectKind = keyof typeof TABLES;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const perm = (v: unknown): ObjectPermission | undefined => (v && typeof v === 'object' ? (v as ObjectPermission) : undefined);
+const limits = (v: unknown): LevelLimits | undefined =>
+  v && typeof v === 'object' && Object.keys(v).length > 0 ? (v as LevelLimits) : undefined;
+const guardrails = (metadata: unknown): string[] | undefined => {
+  const g = metadata && typeof metadata === 'object' ? (metadata as { guardrails?: unknown }).guardrails : undefined;
+  return Array.isArray(g) && g.length > 0 ? g.filter((x): x is string => typeof x === 'string') : undefined;
+};
 const time = (v: unknown): number | undefined => (v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : undefined);
 
 export function keyRecord(r: Row): KeyRecord {
@@ -37,6 +44,8 @@ export function keyRecord(r: Row): KeyRecord {
     expiresAt: r.expires === null || r.expires === undefined ? undefined : time(r.expires),
     blocked: r.blocked === true,
     objectPermission: perm(r.object_permission),
+    limits: limits(r.limits),
+    guardrails: guardrails(r.metadata),
   };
 }
 
@@ -47,6 +56,8 @@ export function teamRecord(r: Row): TeamRecord {
     organizationId: str(r.organization_id),
     blocked: r.blocked === true,
     objectPermission: perm(r.object_permission),
+    limits: limits(r.limits),
+    guardrails: guardrails(r.metadata),
   };
 }
 
@@ -55,23 +66,24 @@ export function organizationRecord(r: Row): OrganizationRecord {
     organizationId: String(r.organization_id),
     organizationAlias: str(r.organization_alias),
     objectPermission: perm(r.object_permission),
+    limits: limits(r.limits),
   };
 }
 
 export function userRecord(r: Row): UserRecord {
   const role = USER_ROLES.includes(r.user_role as UserRole) ? (r.user_role as UserRole) : 'internal_user';
-  return { userId: String(r.user_id), userRole: role, objectPermission: perm(r.object_permission) };
+  return { userId: String(r.user_id), userRole: role, objectPermission: perm(r.object_permission), limits: limits(r.limits) };
 }
 
 /** Everything the snapshot needs, in four reads. */
 export async function loadIdentityData(db: Queryable): Promise<IdentityData> {
   const [keys, teams, organizations, users] = await Promise.all([
     db.query(
-      'SELECT token, key_name, key_alias, team_id, user_id, organization_id, expires, blocked, object_permission FROM toolgate_keys',
+      'SELECT token, key_name, key_alias, team_id, user_id, organization_id, expires, blocked, object_permission, limits, metadata FROM toolgate_keys',
     ),
-    db.query('SELECT team_id, team_alias, organization_id, blocked, object_permission FROM toolgate_teams'),
-    db.query('SELECT organization_id, organization_alias, object_permission FROM toolgate_organizations'),
-    db.query('SELECT user_id, user_role, object_permission FROM toolgate_users'),
+    db.query('SELECT team_id, team_alias, organization_id, blocked, object_permission, limits, metadata FROM toolgate_teams'),
+    db.query('SELECT organization_id, organization_alias, object_permission, limits FROM toolgate_organizations'),
+    db.query('SELECT user_id, user_role, object_permission, limits FROM toolgate_users'),
   ]);
   return {
     keys: keys.map(keyRecord),

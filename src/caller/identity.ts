@@ -4,8 +4,32 @@ import type { ObjectPermission } from './grants.js';
 export const USER_ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
+/**
+ * The limit and budget fields of one key, team, user or organization (LiteLLM's names; stored in the
+ * row's `limits` jsonb). Absent or null: no limit at that level.
+ */
+export interface LevelLimits {
+  rpm_limit?: number | null;
+  max_parallel_requests?: number | null;
+  /** Requests per minute per server: `{server: rpm}`. */
+  mcp_rpm_limit?: Record<string, number> | null;
+  /** Toolgate's own: requests per minute per tool, `{"server/tool": rpm}`. */
+  mcp_tool_rpm_limit?: Record<string, number> | null;
+  max_budget?: number | null;
+  budget_duration?: string | null;
+  soft_budget?: number | null;
+  [field: string]: unknown;
+}
+
+/** What every identity level carries for the stages after access: its limits and (keys, teams) its guardrails. */
+export interface LevelPolicy {
+  limits?: LevelLimits;
+  /** Guardrail names attached to this key or team (LiteLLM keeps them in `metadata.guardrails`). */
+  guardrails?: string[];
+}
+
 /** The part of a stored key the request path needs, held in memory by the snapshot. Never the plaintext. */
-export interface KeyRecord {
+export interface KeyRecord extends LevelPolicy {
   /** SHA-256 hex of the key: its id, LiteLLM's `token`. */
   token: string;
   /** `sk-...abcd`. */
@@ -20,7 +44,7 @@ export interface KeyRecord {
   objectPermission?: ObjectPermission;
 }
 
-export interface TeamRecord {
+export interface TeamRecord extends LevelPolicy {
   teamId: string;
   teamAlias?: string;
   organizationId?: string;
@@ -28,13 +52,13 @@ export interface TeamRecord {
   objectPermission?: ObjectPermission;
 }
 
-export interface OrganizationRecord {
+export interface OrganizationRecord extends LevelPolicy {
   organizationId: string;
   organizationAlias?: string;
   objectPermission?: ObjectPermission;
 }
 
-export interface UserRecord {
+export interface UserRecord extends LevelPolicy {
   userId: string;
   userRole: UserRole;
   objectPermission?: ObjectPermission;

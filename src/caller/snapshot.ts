@@ -127,7 +127,10 @@ export class IdentitySnapshot {
     if (team?.blocked) return { reason: 'blocked', message: `Authentication Error - Team ${k.teamId} is blocked` };
     let caller = this.callers.get(token);
     if (!caller) {
-      const role: UserRole | undefined = k.userId !== undefined ? this.users.get(k.userId)?.userRole : undefined;
+      const user = k.userId !== undefined ? this.users.get(k.userId) : undefined;
+      const role: UserRole | undefined = user?.userRole;
+      const organizationId = k.organizationId ?? team?.organizationId;
+      const org = organizationId !== undefined ? this.organizations.get(organizationId) : undefined;
       caller = {
         keyId: 'key:' + token.slice(0, 12),
         isMaster: false,
@@ -139,7 +142,9 @@ export class IdentitySnapshot {
           teamId: k.teamId,
           userId: k.userId,
           userRole: role,
+          organizationId,
           admin: role === 'proxy_admin',
+          levels: { key: k, team, user, organization: org },
         },
       };
       this.callers.set(token, caller);
