@@ -6,6 +6,7 @@ import { isMapping, warnUnknownKeys, type Env } from './fields.js';
 import { ConfigError, IssueList } from './issues.js';
 import { isUsableName, parseServer } from './servers.js';
 import { parseAccessSettings, parseMasterKey, parseSettings } from './settings.js';
+import { parseStoredServerSettings } from './stored-settings.js';
 
 export { ConfigError } from './issues.js';
 
@@ -67,11 +68,12 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const settings = parseSettings(root.toolgate_settings, effectiveEnv, issues);
   const access = parseAccessSettings(root.general_settings, root.toolgate_settings, issues);
   const servers = parseServers(root.mcp_servers, effectiveEnv, issues);
+  const storedServers = parseStoredServerSettings(root.general_settings, effectiveEnv, issues);
   applyLitellmAliases(root.litellm_settings, servers, issues);
   checkUniquePrefixes(servers, issues);
 
   if (issues.errors.length > 0) throw new ConfigError(issues.errors, issues.warnings);
-  return { file: resolve(file), masterKey, servers, settings, access, warnings: issues.warnings };
+  return { file: resolve(file), masterKey, servers, settings, access, storedServers, warnings: issues.warnings };
 }
 
 /**

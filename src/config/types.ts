@@ -2,6 +2,8 @@
  * The normalized configuration the rest of the gateway consumes.
  * `config/load.ts` turns a LiteLLM-style config.yaml into this shape; nothing downstream reads YAML.
  */
+import type { StoredServerSettings } from './stored-settings.js';
+
 export type UpstreamTransportKind = 'http' | 'sse' | 'stdio';
 export type PrefixMode = 'always' | 'conditional' | 'never';
 
@@ -135,6 +137,8 @@ export interface GatewayConfig {
   servers: ServerConfig[];
   settings: GatewaySettings;
   access: AccessSettings;
+  /** Servers registered through the management API (store_model_in_db). */
+  storedServers: StoredServerSettings;
   /** Non-fatal findings (unknown keys, ...), printed at start. */
   warnings: string[];
 }
