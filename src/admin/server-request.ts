@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { isMapping, type Env } from '../config/fields.js';
+import { CREDENTIAL_FIELDS, parseRecord, type FieldProblem, type ServerRecord } from '../config/stored-server.js';
+import { isUsableName } from '../config/servers.js';
+import type { ServerConfig } from '../config/types.js';
+import { secretsOf } from '../registry/stored-server-rows.js';
+import { SALT_KEY_VARIABLES, type SealedValues } from '../store/sealed-values.js';
+import { checkUpstreamUrl, type Allowlist } from '../upstream/egress.js';
+import { AdminError, badRequest } from './http.js';
+import { stdioProblems } from './server-safety.js';
+
+/** What the write path needs beyond the request: the settings it checks against. */
+export interface ServerWriteSettings {
+  /** general_settings.store_model_in_db. */
+  enabled: boolean;
+  /** Absent without a salt key: servers without credentials can still be stored. */
+  seal?: SealedValues;
+  stdioExtraCommands: readonly string[];
+  /** toolgate_settings.upstream_allowlist: private and loopback targets it admits. */
+  allowlist: Allowlist;
+  /** For os.environ/ references, resolved by each gateway when it loads the server. */
+  env: Env;
+  file: string;
+}
+
+export const STORE_SETTING_HINT =
+  'servers are stored only with general_settings.store_model_in_db: true (or the environment variable STORE_MODEL_IN_DB=True); config.yaml servers are edited in config.yaml';
+
+export function requireStorage(s: ServerWriteSettings): void {
+  if (!s.enabled) throw new AdminError(400, `Storing MCP servers is off: ${STORE_SETTING_HINT}`, 'bad_request_error', 'store_model_in_db');
+}
+
+const MAPS = ['env', 'static_headers', 'credentials'] as const;
+
+/**
+ * The record a write asks for: the body over the stored record (PUT; a field sent as null is
+ * cleared), credential fields gathered under `credentials` wherever they were sent, so none is ever
+ * stored outside the sealed column.
+ */
+export function requestRecord(body: Record<string, unknown>, prior?: ServerRecord): ServerRecord {
+  for (const k of ['server_id', 'server_name'] as const) {
+    if (body[k] !== undefined && typeof body[k] !== 'string') throw badRequest(k, 'expected a string');
+  }
+  for (const k of MAPS) if (body[k] !== undefined && body[k] !== null && !isMapping(body[k])) throw badRequest(k, 'expected a JSON object');
+  const out: Record<string, unknown> = { ...(prior ?? {}) };
+  for (const [k, v] of Object.entries(body)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  const credentials: Record<string, unknown> = { ...(isMapping(out.credentials) ? out.credentials : {}) };
+  for (const k of CREDENTIAL_FIELDS) {
+    if (body[k] === undefined) continue;
+    if (body[k] !== null) credentials[k] = body[k];
+    delete out[k];
+  }
+  for (const k of CREDENTIAL_FIELDS) delete out[k];
+  if (Object.keys(credentials).length) out.credentials = credentials;
+  else delete out.credentials;
+  if (out.server_name === undefined) throw badRequest('server_name', 'is required (the name used in /mcp/{server_name} and as the tool prefix)');
+  out.server_id ??= randomUUID();
+  if (!isUsableName(String(out.server_id))) throw badRequest('server_id', 'use 1-64 characters from A-Z a-z 0-9 _ . - (or leave it out for a generated id)');
+  return out as ServerRecord;
+}
+
+/** Raises the first problems as one 400 (every message, joined), naming the first field. */
+function refuse(problems: FieldProblem[]): never {
+  throw new AdminError(400, problems.map((p) => p.message).join('; '), 'bad_request_error', problems[0]!.param);
+}
+
+/**
+ * The server a record defines, checked as config.yaml is checked, then as only API-registered servers
+ * are: the stdio allow-list, sealed storage for credentials, and the address guard on its URLs.
+ */
+export async function checkRecord(record: ServerRecord, s: ServerWriteSettings): Promise<ServerConfig> {
+  const safety = stdioProblems(record, s.stdioExtraCommands);
+  if (safety.length) refuse(safety);
+  const { config, problems } = parseRecord(record, s.env, s.file);
+  if (!config) refuse(problems);
+  const secret = secretsOf(record);
+  if (secret.length && !s.seal) {
+    throw badRequest(
+      secret[0]!,
+      `storing credentials, header or env values needs a key to encrypt them with: set ${SALT_KEY_VARIABLES.join(' (or LiteLLM\'s ')}) on every gateway, then retry`,
+    );
+  }
+  for (const [param, url] of [
+    ['url', config.url],
+    ['token_url', config.auth.type === 'oauth2' ? config.auth.tokenUrl : undefined],
+  ] as const) {
+    if (url === undefined) continue;
+    const refusal = await checkUpstreamUrl(url, s.allowlist);
+    if (refusal) throw badRequest(param, refusal);
+  }
+  record.transport = config.transport;
+  return config;
+}
+
+/** A name or prefix another server already has: the aggregate's tool names would collide. */
+export function nameProblem(config: ServerConfig, others: readonly ServerConfig[], configNames: ReadonlySet<string>): string | undefined {
+  if (configNames.has(config.name)) return `server_name: ${JSON.stringify(config.name)} is a config.yaml server; choose another name`;
+  const prefix = config.alias ?? config.name;
+  for (const o of others) {
+    if (o.name === config.name) return `server_name: a server named ${JSON.stringify(config.name)} already exists`;
+    if ((o.alias ?? o.name) === prefix)
+      return `${config.alias ? 'alias' : 'server_name'}: tool-name prefix ${JSON.stringify(prefix)} is already used by server ${JSON.stringify(o.name)}`;
+  }
+  return undefined;
+}
