@@ -21,6 +21,8 @@ import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
 import { startIdentityPlane } from './admin/identity-plane.js';
+import { startServerPlane } from './admin/server-plane.js';
+import { serverRoutes, type ServerRouteDeps } from './admin/servers.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -56,7 +58,16 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
   const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
-  const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
+  // The server routes are mounted now and read their dependencies (registry, policy) once those exist.
+  let serverDeps: ServerRouteDeps | undefined;
+  const identity = await startIdentityPlane({
+    store,
+    masterKey: config.masterKey,
+    servers: config.servers,
+    access: config.access,
+    log,
+    routes: [serverRoutes(() => serverDeps)],
+  });
   const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
@@ -81,6 +92,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
   const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
+  // Stored servers (store_model_in_db) join the registry before the gateway listens.
+  const serverPlane = await startServerPlane(config, { store, registry, policy, log });
+  serverDeps = serverPlane.deps;
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);
@@ -135,6 +149,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     store,
     async close() {
       identity.close();
+      serverPlane.stop();
       await sessions.closeAll();
       exchanges.closeAll();
       await new Promise<void>((r) => {

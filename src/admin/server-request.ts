@@ -56,9 +56,11 @@ export function requestRecord(body: Record<string, unknown>, prior?: ServerRecor
   for (const k of CREDENTIAL_FIELDS) delete out[k];
   if (Object.keys(credentials).length) out.credentials = credentials;
   else delete out.credentials;
-  if (out.server_name === undefined) throw badRequest('server_name', 'is required (the name used in /mcp/{server_name} and as the tool prefix)');
+  if (out.server_name === undefined)
+    throw badRequest('server_name', 'is required (the name used in /mcp/{server_name} and as the tool prefix)');
   out.server_id ??= randomUUID();
-  if (!isUsableName(String(out.server_id))) throw badRequest('server_id', 'use 1-64 characters from A-Z a-z 0-9 _ . - (or leave it out for a generated id)');
+  if (!isUsableName(String(out.server_id)))
+    throw badRequest('server_id', 'use 1-64 characters from A-Z a-z 0-9 _ . - (or leave it out for a generated id)');
   return out as ServerRecord;
 }
 
@@ -80,7 +82,7 @@ export async function checkRecord(record: ServerRecord, s: ServerWriteSettings):
   if (secret.length && !s.seal) {
     throw badRequest(
       secret[0]!,
-      `storing credentials, header or env values needs a key to encrypt them with: set ${SALT_KEY_VARIABLES.join(' (or LiteLLM\'s ')}) on every gateway, then retry`,
+      `storing credentials, header or env values needs a key to encrypt them with: set ${SALT_KEY_VARIABLES.join(" (or LiteLLM's ")}) on every gateway, then retry`,
     );
   }
   for (const [param, url] of [

@@ -98,5 +98,6 @@ function requestPath(where: KeyPath | string): string {
 export function parseRecord(record: ServerRecord, env: Env, file: string): { config?: ServerConfig; problems: FieldProblem[] } {
   const issues = new RequestIssues(file);
   const config = parseServer(record.server_name, toConfigMapping(record), env, issues);
-  return { config: issues.problems.length === 0 ? config : undefined, problems: issues.problems };
+  // Registered through the API: it connects through the address guard, unlike config.yaml's servers.
+  return { config: issues.problems.length === 0 && config ? { ...config, origin: 'api' } : undefined, problems: issues.problems };
 }

@@ -111,7 +111,15 @@ export async function replaceServerRow(tx: Queryable, id: string, cols: Record<s
   for (const c of COLUMNS) if (c !== 'server_id') all[c] = cols[c] ?? null;
   all.extra = cols.extra ?? {};
   all.updated_by = cols.updated_by ?? null;
-  for (const k of ['args', 'env', 'static_headers', 'extra_headers', 'mcp_access_groups', 'tool_name_to_display_name', 'tool_name_to_description'])
+  for (const k of [
+    'args',
+    'env',
+    'static_headers',
+    'extra_headers',
+    'mcp_access_groups',
+    'tool_name_to_display_name',
+    'tool_name_to_description',
+  ])
     all[k] ??= k === 'args' || k === 'extra_headers' || k === 'mcp_access_groups' ? [] : {};
   all.allow_all_keys ??= false;
   const names = Object.keys(all);

@@ -11,6 +11,8 @@ export const SERVER_KIND = 'server';
 
 interface Applied {
   name: string;
+  /** The row last applied (bookkeeping and extra fields for the API's views). */
+  row: Record<string, unknown>;
   /** The row as read, to tell a real change from the echo of one already applied. */
   version: string;
 }
@@ -62,6 +64,12 @@ export class StoredServers {
     return undefined;
   }
 
+  /** The row of the stored server with this name, as last applied. */
+  rowOf(name: string): Record<string, unknown> | undefined {
+    for (const a of this.applied.values()) if (a.name === name) return a.row;
+    return undefined;
+  }
+
   /** Re-reads one stored server and applies it (or its removal). Serialised: events apply in order. */
   refresh(id: string): Promise<void> {
     return this.serial(async () => {
@@ -106,7 +114,7 @@ export class StoredServers {
       this.opts.log.warn({ server: config.name, server_id: id }, 'stored server not loaded: its name is taken by another stored server');
       return;
     } else this.registry.add(config);
-    this.applied.set(id, { name: config.name, version });
+    this.applied.set(id, { name: config.name, row, version });
     this.opts.log.info({ server: config.name, server_id: id, change: before ? 'changed' : 'added' }, 'stored server applied');
   }
 

@@ -1,0 +1,71 @@
+import type { ServerConfig } from '../config/types.js';
+import { redactUrl } from '../config/mask.js';
+import { maskForAudit } from './audit.js';
+
+/** What replaces a secret in every answer: the field is named (so a reader knows it is set), its value never. */
+export const REDACTED = '***';
+
+const redactValues = (m: Record<string, string>) => Object.fromEntries(Object.keys(m).map((k) => [k, REDACTED]));
+
+/** The credential fields a server has set, each redacted. */
+function credentialsOf(config: ServerConfig): Record<string, string> | null {
+  const a = config.auth;
+  const set: string[] = [];
+  if (a.type === 'oauth2') set.push('client_id', 'client_secret', ...(a.scopes.length ? ['scopes'] : []));
+  else if (a.type === 'aws_sigv4')
+    set.push(
+      'aws_region_name',
+      ...(a.accessKeyId ? ['aws_access_key_id', 'aws_secret_access_key'] : []),
+      ...(a.sessionToken ? ['aws_session_token'] : []),
+    );
+  else if (a.type !== 'none') set.push('auth_value');
+  return set.length ? Object.fromEntries(set.map((k) => [k, REDACTED])) : null;
+}
+
+/** Bookkeeping and extra fields of a stored server (mcp_info, pinned_tools, ...), as the API shows them. */
+export interface StoredMeta {
+  server_id: string;
+  row: Record<string, unknown>;
+}
+
+/**
+ * A server as LiteLLM's `/v1/mcp/server` shows it. Credentials are always redacted, and header and env
+ * values with them; a caller that is not an admin also loses where the server is and how it runs
+ * (url, headers, env, command, args).
+ */
+export function serverView(config: ServerConfig, stored: StoredMeta | undefined, admin: boolean): Record<string, unknown> {
+  const extra = (stored?.row.extra ?? {}) as Record<string, unknown>;
+  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
+  const view: Record<string, unknown> = {
+    // Extra fields first, so nothing in them can override a field computed here.
+    ...(maskForAudit(extra) as Record<string, unknown>),
+    server_id: stored?.server_id ?? config.name,
+    server_name: config.name,
+    alias: config.alias ?? null,
+    description: config.description ?? null,
+    transport: config.transport,
+    url: config.url === undefined ? null : redactUrl(config.url),
+    command: config.command ?? null,
+    args: config.args,
+    env: redactValues(config.env),
+    auth_type: config.auth.type,
+    credentials: credentialsOf(config),
+    static_headers: redactValues(config.staticHeaders),
+    extra_headers: config.extraHeaders,
+    mcp_access_groups: config.accessGroups,
+    allowed_tools: config.allowedTools ?? null,
+    disallowed_tools: config.disallowedTools ?? null,
+    allowed_params: config.allowedParams ?? null,
+    tool_name_to_display_name: config.toolNameToDisplayName,
+    tool_name_to_description: config.toolNameToDescription,
+    allow_all_keys: config.allowAllKeys === true,
+    timeout: config.timeoutMs / 1000,
+    source: stored ? 'db' : 'config',
+    created_at: iso(stored?.row.created_at),
+    updated_at: iso(stored?.row.updated_at),
+    created_by: stored?.row.created_by ?? null,
+    updated_by: stored?.row.updated_by ?? null,
+  };
+  if (!admin) for (const k of ['url', 'command', 'args', 'env', 'static_headers', 'extra_headers', 'credentials']) delete view[k];
+  return view;
+}

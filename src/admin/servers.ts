@@ -1,0 +1,211 @@
+import type { Caller } from '../caller/caller.js';
+import type { ServerConfig } from '../config/types.js';
+import type { PolicyStage } from '../policy/stage.js';
+import type { ServerRegistry } from '../registry/registry.js';
+import { SERVER_KIND, type StoredServers } from '../registry/stored-servers.js';
+import {
+  insertServerRow,
+  loadServerRows,
+  recordToColumns,
+  replaceServerRow,
+  rowToRecord,
+  SERVER_TABLE,
+} from '../registry/stored-server-rows.js';
+import { recordAudit } from './audit.js';
+import type { AdminContext } from './context.js';
+import { AdminError, badRequest, notFound, readJsonObject } from './http.js';
+import { AdminReply, type AdminRoute } from './router.js';
+import { checkRecord, nameProblem, requestRecord, requireStorage, type ServerWriteSettings } from './server-request.js';
+import { REDACTED, serverView } from './server-views.js';
+import { listTools } from './server-tools.js';
+
+/** A server's health as `/v1/mcp/server/{id}` shows it (the background checker provides the real one). */
+export interface ServerHealth {
+  status(name: string): Record<string, unknown>;
+  check(name: string): Promise<Record<string, unknown>>;
+}
+
+export interface ServerRouteDeps {
+  registry: ServerRegistry;
+  policy: PolicyStage;
+  /** Absent when store_model_in_db is off. */
+  stored?: StoredServers;
+  write: ServerWriteSettings;
+  configNames: ReadonlySet<string>;
+  health?: ServerHealth;
+}
+
+const isAdmin = (c: Caller) => c.isMaster || c.identity?.admin === true;
+
+/** A server name or stored server_id the caller may use; anything else is, to it, a server that does not exist. */
+function find(d: ServerRouteDeps, caller: Caller, id: string): ServerConfig {
+  const name = d.registry.has(id) ? id : d.registry.names().find((n) => d.stored?.idOf(n) === id);
+  if (name === undefined || !d.policy.serverVisible(caller, name)) throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
+  return d.registry.get(name)!.config;
+}
+
+function view(d: ServerRouteDeps, config: ServerConfig, admin: boolean): Record<string, unknown> {
+  const row = d.stored?.rowOf(config.name);
+  return serverView(config, row ? { server_id: String(row.server_id), row } : undefined, admin);
+}
+
+/** The fallback health check: the server's own state after (re)connecting its warm session. */
+async function healthOf(d: ServerRouteDeps, name: string): Promise<Record<string, unknown>> {
+  if (d.health) return d.health.check(name);
+  const upstream = d.registry.get(name)!;
+  await upstream.describe().catch(() => undefined);
+  const h = upstream.health();
+  const status = h.state === 'ready' ? 'healthy' : h.state === 'down' ? 'unhealthy' : 'unknown';
+  return { status, last_health_check: new Date().toISOString(), health_check_error: h.error ?? null };
+}
+
+/** A stored row for the audit trail: its sealed values are named, never copied (not even sealed). */
+function auditRow(row: Record<string, unknown>): Record<string, unknown> {
+  const names = (m: unknown) => Object.fromEntries(Object.keys((m ?? {}) as object).map((k) => [k, REDACTED]));
+  return { ...row, credentials: row.credentials ? REDACTED : null, env: names(row.env), static_headers: names(row.static_headers) };
+}
+
+async function applyAndAnnounce(ctx: AdminContext, d: ServerRouteDeps, id: string): Promise<void> {
+  // This gateway applies the change before answering; the others hear it through the store.
+  await d.stored!.refresh(id);
+  await ctx.store.publish({ kind: SERVER_KIND, id });
+}
+
+async function create(ctx: AdminContext, d: ServerRouteDeps, body: Record<string, unknown>): Promise<AdminReply> {
+  requireStorage(d.write);
+  const record = requestRecord(body);
+  const config = await checkRecord(record, d.write);
+  const clash = nameProblem(config, d.registry.configs(), d.configNames);
+  if (clash) throw new AdminError(400, clash, 'bad_request_error', clash.split(':')[0]!);
+  const cols = { ...recordToColumns(record, d.write.seal), created_by: ctx.actor, updated_by: ctx.actor };
+  await ctx.store.transaction(async (tx) => {
+    const taken = await tx.query(`SELECT server_id, server_name FROM ${SERVER_TABLE} WHERE server_id = $1 OR server_name = $2`, [
+      record.server_id,
+      record.server_name,
+    ]);
+    if (taken[0]) {
+      const byId = taken[0].server_id === record.server_id;
+      throw badRequest(byId ? 'server_id' : 'server_name', `a stored server with this ${byId ? 'id' : 'name'} already exists`);
+    }
+    const row = await insertServerRow(tx, cols);
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: 'mcp_server.new',
+      objectType: SERVER_KIND,
+      objectId: record.server_id,
+      after: auditRow(row),
+    });
+  });
+  await applyAndAnnounce(ctx, d, record.server_id);
+  return new AdminReply(201, view(d, d.registry.get(config.name)?.config ?? config, true));
+}
+
+async function update(ctx: AdminContext, d: ServerRouteDeps, body: Record<string, unknown>): Promise<AdminReply> {
+  requireStorage(d.write);
+  if (typeof body.server_id !== 'string') throw badRequest('server_id', 'is required: the id of the stored server to change');
+  const id = body.server_id;
+  const [prior] = await loadServerRows(ctx.store, id);
+  if (!prior) {
+    if (d.configNames.has(id)) throw badRequest('server_id', `${JSON.stringify(id)} is a config.yaml server; change it in config.yaml`);
+    throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
+  }
+  const record = requestRecord(body, rowToRecord(prior, d.write.seal));
+  const config = await checkRecord(record, d.write);
+  const others = d.registry.configs().filter((c) => c.name !== prior.server_name);
+  const clash = nameProblem(config, others, d.configNames);
+  if (clash) throw new AdminError(400, clash, 'bad_request_error', clash.split(':')[0]!);
+  const cols = { ...recordToColumns(record, d.write.seal), updated_by: ctx.actor };
+  await ctx.store.transaction(async (tx) => {
+    const [before] = await tx.query(`SELECT * FROM ${SERVER_TABLE} WHERE server_id = $1 FOR UPDATE`, [id]);
+    if (!before) throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
+    const after = await replaceServerRow(tx, id, cols);
+    await recordAudit(tx, {
+      actor: ctx.actor,
+      action: 'mcp_server.update',
+      objectType: SERVER_KIND,
+      objectId: id,
+      before: auditRow(before),
+      after: auditRow(after),
+    });
+  });
+  await applyAndAnnounce(ctx, d, id);
+  return new AdminReply(202, view(d, d.registry.get(config.name)?.config ?? config, true));
+}
+
+async function remove(ctx: AdminContext, d: ServerRouteDeps, id: string): Promise<AdminReply> {
+  requireStorage(d.write);
+  const removed = await ctx.store.transaction(async (tx) => {
+    const [row] = await tx.query(`DELETE FROM ${SERVER_TABLE} WHERE server_id = $1 RETURNING *`, [id]);
+    if (row)
+      await recordAudit(tx, {
+        actor: ctx.actor,
+        action: 'mcp_server.delete',
+        objectType: SERVER_KIND,
+        objectId: id,
+        before: auditRow(row),
+      });
+    return row;
+  });
+  if (!removed) {
+    if (d.configNames.has(id)) throw badRequest('server_id', `${JSON.stringify(id)} is a config.yaml server; remove it from config.yaml`);
+    throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
+  }
+  await applyAndAnnounce(ctx, d, id);
+  return new AdminReply(202, { server_id: id, server_name: removed.server_name, deleted: true });
+}
+
+/**
+ * LiteLLM's server routes. Reads are for any key (each caller sees the servers it may use); writes
+ * are for admins. The `{id}` pattern leaves `health` to the health route's own table.
+ */
+export function serverRoutes(deps: () => ServerRouteDeps | undefined): { routes: AdminRoute[]; prefixes: string[] } {
+  const d = () => {
+    const out = deps();
+    if (!out) throw new AdminError(503, 'the gateway is still starting; retry in a moment', 'service_unavailable');
+    return out;
+  };
+  const ID = /^\/v1\/mcp\/server\/(?!health$)([^/]+)$/;
+  const routes: AdminRoute[] = [
+    {
+      method: 'GET',
+      path: '/v1/mcp/server',
+      access: 'key',
+      handler: async (ctx) => {
+        const x = d();
+        const admin = isAdmin(ctx.caller);
+        return x.registry
+          .configs()
+          .filter((c) => x.policy.serverVisible(ctx.caller, c.name))
+          .map((c) => view(x, c, admin));
+      },
+    },
+    {
+      method: 'GET',
+      path: ID,
+      access: 'key',
+      handler: async (ctx, _req, _q, [id]) => {
+        const x = d();
+        const config = find(x, ctx.caller, id!);
+        const admin = isAdmin(ctx.caller);
+        const health = await healthOf(x, config.name);
+        if (!admin) delete health.health_check_error;
+        return { ...view(x, config, admin), ...health };
+      },
+    },
+    { method: 'POST', path: '/v1/mcp/server', handler: async (ctx, req) => create(ctx, d(), await readJsonObject(req)) },
+    { method: 'PUT', path: '/v1/mcp/server', handler: async (ctx, req) => update(ctx, d(), await readJsonObject(req)) },
+    { method: 'DELETE', path: ID, handler: async (ctx, _req, _q, [id]) => remove(ctx, d(), id!) },
+    {
+      method: 'GET',
+      path: '/v1/mcp/tools',
+      access: 'key',
+      handler: async (ctx, _req, q) => {
+        const x = d();
+        const only = q.get('server_id');
+        const names = only ? [find(x, ctx.caller, only).name] : x.registry.names().filter((n) => x.policy.serverVisible(ctx.caller, n));
+        return listTools(x.registry, x.policy, ctx.caller, names, (n) => x.stored?.idOf(n) ?? n);
+      },
+    },
+  ];
+  return { routes, prefixes: ['/v1/mcp/server', '/v1/mcp/tools'] };
+}
