@@ -202,21 +202,26 @@ describe('servers API without store_model_in_db or a salt key', () => {
   test('STORE_MODEL_IN_DB=True turns it on; a credential without a salt key is a 400 naming both variables', async () => {
     const run = await ENGINES[0].run();
     const store = await run.open();
-    const gw = await startTestGateway('mcp_servers: {}\n', { STORE_MODEL_IN_DB: 'True', TOOLGATE_SALT_KEY: '', LITELLM_SALT_KEY: '' }, 0, {
-      store,
-    });
+    const gw = await startTestGateway(
+      'toolgate_settings: { upstream_allowlist: ["127.0.0.1"] }\nmcp_servers: {}\n',
+      { STORE_MODEL_IN_DB: 'True', TOOLGATE_SALT_KEY: '', LITELLM_SALT_KEY: '' },
+      0,
+      {
+        store,
+      },
+    );
     try {
       const r = await api(gw, 'POST', '/v1/mcp/server', {
         server_name: 's_' + uid(),
-        url: 'http://93.184.216.34/mcp',
+        url: 'http://127.0.0.1:9/mcp',
         auth_type: 'bearer_token',
         credentials: { auth_value: 'tok-123' },
       });
       assert.equal(r.status, 400);
       assert.equal(r.json.error.param, 'credentials');
       assert.match(r.json.error.message, /TOOLGATE_SALT_KEY.*LITELLM_SALT_KEY/);
-      const plain = await api(gw, 'POST', '/v1/mcp/server', { server_name: 's_' + uid(), url: 'http://93.184.216.34/mcp' });
-      assert.equal(plain.status, 201, 'a server without credentials needs no salt key');
+      const plain = await api(gw, 'POST', '/v1/mcp/server', { server_name: 's_' + uid(), url: 'http://127.0.0.1:9/mcp' });
+      assert.equal(plain.status, 201, plain.text);
     } finally {
       await gw.close();
       await store.close();
