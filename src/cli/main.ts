@@ -20,6 +20,7 @@ const ADMIN: Record<string, string> = {
   teams: 'create and list teams, add members',
   orgs: 'create and list organizations',
   users: 'create and list users',
+  servers: 'add, list, show, update, remove or test MCP servers stored on a running gateway',
 };
 
 const USAGE = `toolgate ${TOOLGATE_VERSION} — one MCP endpoint in front of every MCP server
