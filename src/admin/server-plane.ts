@@ -6,7 +6,7 @@ import { StoredServers } from '../registry/stored-servers.js';
 import { SealedValues } from '../store/sealed-values.js';
 import type { Store } from '../store/types.js';
 import { EMPTY_ALLOWLIST, parseAllowlist } from '../upstream/egress.js';
-import type { ServerRouteDeps } from './servers.js';
+import type { ServerHealth, ServerRouteDeps } from './servers.js';
 
 /**
  * The server routes' dependencies, and with store_model_in_db the stored servers loaded into the
@@ -14,7 +14,7 @@ import type { ServerRouteDeps } from './servers.js';
  */
 export async function startServerPlane(
   config: GatewayConfig,
-  opts: { store: Store; registry: ServerRegistry; policy: PolicyStage; log: Logger },
+  opts: { store: Store; registry: ServerRegistry; policy: PolicyStage; log: Logger; health?: ServerHealth },
 ): Promise<{ deps: ServerRouteDeps; stop(): void }> {
   const s = config.storedServers;
   const seal = s.saltKey ? new SealedValues(s.saltKey) : undefined;
@@ -32,6 +32,7 @@ export async function startServerPlane(
       policy: opts.policy,
       stored,
       configNames,
+      health: opts.health,
       write: { enabled: s.enabled, seal, stdioExtraCommands: s.stdioExtraCommands, allowlist, env, file: config.file },
     },
     stop: () => stored?.stop(),

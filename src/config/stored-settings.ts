@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { isMapping, parseFields, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
+import { saltKeyFrom } from '../store/sealed-values.js';
+import { DEFAULT_STDIO_COMMANDS, stdioAllowList } from '../upstream/stdio-policy.js';
 
 /** Servers registered through the management API: whether they are on, and what their write path needs. */
 export interface StoredServerSettings {
@@ -18,13 +20,11 @@ export function parseStoredServerSettings(generalSettings: unknown, env: Env, is
   const general = isMapping(generalSettings)
     ? parseFields({ store_model_in_db: z.boolean({ error: 'expected true or false' }) }, generalSettings, ['general_settings'], issues)
     : {};
-  const extra = [env.TOOLGATE_STDIO_EXTRA_COMMANDS, env.LITELLM_MCP_STDIO_EXTRA_COMMANDS]
-    .flatMap((v) => (v ?? '').split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const saltKey = saltKeyFrom(env);
+  const defaults: readonly string[] = DEFAULT_STDIO_COMMANDS;
   return {
     enabled: general.store_model_in_db ?? TRUE.test(env.STORE_MODEL_IN_DB ?? ''),
-    ...((env.TOOLGATE_SALT_KEY || env.LITELLM_SALT_KEY) && { saltKey: env.TOOLGATE_SALT_KEY || env.LITELLM_SALT_KEY }),
-    stdioExtraCommands: [...new Set(extra)],
+    ...(saltKey && { saltKey }),
+    stdioExtraCommands: stdioAllowList(env).filter((c) => !defaults.includes(c)),
   };
 }

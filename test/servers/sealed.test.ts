@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { api, uid } from '../admin/api.js';
+import { until } from '../helpers/within.js';
+import { isSealed, SealedValues, saltKeyFrom } from '../../src/store/sealed-values.js';
+import { RESYNC_KIND } from '../../src/store/types.js';
+import { embeddedRun } from '../store/engines.js';
+import { SALT, startServersGateway } from './setup.js';
+
+describe('sealed values (AES-256-GCM)', () => {
+  const seal = new SealedValues(SALT);
+
+  test('round trip, a fresh IV per value, the version prefix', () => {
+    const a = seal.seal('secret value');
+    const b = seal.seal('secret value');
+    assert.ok(isSealed(a) && a.startsWith('tgs1:'));
+    assert.notEqual(a, b, 'random IV: equal plaintexts seal differently');
+    assert.equal(seal.open(a), 'secret value');
+    assert.ok(!a.includes('secret'));
+    assert.deepEqual(seal.openMap(seal.sealMap({ x: '1', y: '' })), { x: '1', y: '' });
+  });
+
+  test('another key, an altered byte, a relabelled version or a truncated value do not open', () => {
+    const sealed = seal.seal('secret value');
+    assert.throws(() => new SealedValues('another-salt-key').open(sealed), /does not open with this salt key/);
+    const raw = Buffer.from(sealed.slice(5), 'base64url');
+    raw[raw.length - 1] ^= 1;
+    assert.throws(() => seal.open('tgs1:' + raw.toString('base64url')), /does not open/);
+    assert.throws(() => seal.open('tgs2:' + sealed.slice(5)), /not a sealed value/);
+    assert.throws(() => seal.open('tgs1:AAAA'), /truncated/);
+    assert.throws(() => new SealedValues(''), /empty/);
+  });
+
+  test("the salt key is Toolgate's variable, else LiteLLM's", () => {
+    assert.equal(saltKeyFrom({ TOOLGATE_SALT_KEY: 'a', LITELLM_SALT_KEY: 'b' }), 'a');
+    assert.equal(saltKeyFrom({ LITELLM_SALT_KEY: 'b' }), 'b');
+    assert.equal(saltKeyFrom({}), undefined);
+  });
+});
+
+describe('stored servers after a missed change event', { timeout: 60_000 }, () => {
+  test('a resync reloads them; a server sealed with another salt key is logged and skipped, not fatal', async () => {
+    const run = await embeddedRun();
+    const store = await run.open();
+    const gw = await startServersGateway(store);
+    try {
+      const name = 'missed_' + uid();
+      const made = await api(gw, 'POST', '/v1/mcp/server', { server_name: name, url: 'http://127.0.0.1:9/mcp' });
+      // A row changed behind the gateway's back (as if its NOTIFY was lost), then a resync.
+      await store.query('UPDATE toolgate_mcp_servers SET description = $1, updated_at = now() WHERE server_id = $2', [
+        'changed',
+        made.json.server_id,
+      ]);
+      const other = new SealedValues('a-different-salt-key').seal(JSON.stringify({ auth_value: 'x' }));
+      await store.query(
+        "INSERT INTO toolgate_mcp_servers (server_id, server_name, transport, url, auth_type, credentials) VALUES ($1, $2, 'http', 'http://127.0.0.1:9/mcp', 'bearer_token', $3)",
+        ['foreign-' + uid(), 'foreign_' + uid(), other],
+      );
+      await store.publish({ kind: RESYNC_KIND });
+      await until(() => gw.registry.get(name)?.config.description === 'changed', 'the resync to apply the missed change');
+      await until(() => gw.logs.some((l) => l.includes('stored server cannot be read')), 'the unreadable server logged');
+      assert.equal((await api(gw, 'GET', '/v1/mcp/server')).status, 200, 'the gateway keeps serving');
+    } finally {
+      await gw.close();
+      await store.close();
+      await run.cleanup();
+    }
+  });
+});
