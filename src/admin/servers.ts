@@ -37,6 +37,17 @@ export interface ServerRouteDeps {
 
 const isAdmin = (c: Caller) => c.isMaster || c.identity?.admin === true;
 
+/** LiteLLM's refusal of a server write by a non-admin (its route check runs inside the handler too). */
+function adminOnly(caller: Caller, verb: 'create' | 'update' | 'delete'): void {
+  if (isAdmin(caller)) return;
+  throw new AdminError(
+    403,
+    `User does not have permission to ${verb} mcp servers. You can only ${verb} mcp servers if you are a PROXY_ADMIN (the master key, or a key of a user with user_role proxy_admin)`,
+    'forbidden',
+    null,
+  );
+}
+
 /** A server name or stored server_id the caller may use; anything else is, to it, a server that does not exist. */
 function find(d: ServerRouteDeps, caller: Caller, id: string): ServerConfig {
   const name = d.registry.has(id) ? id : d.registry.names().find((n) => d.stored?.idOf(n) === id);
@@ -192,9 +203,25 @@ export function serverRoutes(deps: () => ServerRouteDeps | undefined): { routes:
         return { ...view(x, config, admin), ...health };
       },
     },
-    { method: 'POST', path: '/v1/mcp/server', handler: async (ctx, req) => create(ctx, d(), await readJsonObject(req)) },
-    { method: 'PUT', path: '/v1/mcp/server', handler: async (ctx, req) => update(ctx, d(), await readJsonObject(req)) },
-    { method: 'DELETE', path: ID, handler: async (ctx, _req, _q, [id]) => remove(ctx, d(), id!) },
+    // Writes check the caller themselves, to refuse with LiteLLM's words rather than the router's.
+    {
+      method: 'POST',
+      path: '/v1/mcp/server',
+      access: 'key',
+      handler: async (ctx, req) => (adminOnly(ctx.caller, 'create'), create(ctx, d(), await readJsonObject(req))),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/mcp/server',
+      access: 'key',
+      handler: async (ctx, req) => (adminOnly(ctx.caller, 'update'), update(ctx, d(), await readJsonObject(req))),
+    },
+    {
+      method: 'DELETE',
+      path: ID,
+      access: 'key',
+      handler: async (ctx, _req, _q, [id]) => (adminOnly(ctx.caller, 'delete'), remove(ctx, d(), id!)),
+    },
     {
       method: 'GET',
       path: '/v1/mcp/tools',

@@ -155,7 +155,10 @@ for (const engine of ENGINES) {
       const name = 'vis_' + uid();
       const w = await api(gw, 'POST', '/v1/mcp/server', { server_name: name, url: upstream.url }, devKey);
       assert.equal(w.status, 403);
-      assert.match(w.json.error.message, /proxy admin/);
+      assert.match(
+        w.json.error.message,
+        /^User does not have permission to create mcp servers\. You can only create mcp servers if you are a PROXY_ADMIN/,
+      );
       assert.equal((await api(gw, 'PUT', '/v1/mcp/server', { server_id: name }, devKey)).status, 403);
       assert.equal((await api(gw, 'DELETE', '/v1/mcp/server/from_config', undefined, devKey)).status, 403);
       await api(gw, 'POST', '/v1/mcp/server', { server_name: name, url: upstream.url, static_headers: { 'x-team': 'a' } });
