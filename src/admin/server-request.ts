@@ -6,7 +6,9 @@ import type { ServerConfig } from '../config/types.js';
 import { secretsOf } from '../registry/stored-server-rows.js';
 import { SALT_KEY_VARIABLES, type SealedValues } from '../store/sealed-values.js';
 import { checkUpstreamUrl, type Allowlist } from '../upstream/egress.js';
+import { redactUrl } from '../config/mask.js';
 import { AdminError, badRequest } from './http.js';
+import { REDACTED } from './server-views.js';
 import { stdioProblems } from './server-safety.js';
 
 /** What the write path needs beyond the request: the settings it checks against. */
@@ -31,6 +33,8 @@ export function requireStorage(s: ServerWriteSettings): void {
 }
 
 const MAPS = ['env', 'static_headers', 'credentials'] as const;
+/** What GET shows beside the definition: a client sending a server back (GET, edit, PUT) may leave them in. */
+const VIEW_ONLY = ['source', 'created_at', 'updated_at', 'created_by', 'updated_by', 'status', 'last_health_check', 'health_check_error'];
 
 /**
  * The record a write asks for: the body over the stored record (PUT; a field sent as null is
@@ -42,8 +46,14 @@ export function requestRecord(body: Record<string, unknown>, prior?: ServerRecor
     if (body[k] !== undefined && typeof body[k] !== 'string') throw badRequest(k, 'expected a string');
   }
   for (const k of MAPS) if (body[k] !== undefined && body[k] !== null && !isMapping(body[k])) throw badRequest(k, 'expected a JSON object');
+  if (isMapping(body.credentials)) {
+    const unknown = Object.keys(body.credentials).find((k) => !(CREDENTIAL_FIELDS as readonly string[]).includes(k));
+    if (unknown !== undefined)
+      throw badRequest(`credentials.${unknown}`, `unknown credential field; known: ${CREDENTIAL_FIELDS.join(', ')}`);
+  }
   const out: Record<string, unknown> = { ...(prior ?? {}) };
   for (const [k, v] of Object.entries(body)) {
+    if (VIEW_ONLY.includes(k)) continue;
     if (v === null) delete out[k];
     else out[k] = v;
   }
@@ -54,6 +64,7 @@ export function requestRecord(body: Record<string, unknown>, prior?: ServerRecor
     delete out[k];
   }
   for (const k of CREDENTIAL_FIELDS) delete out[k];
+  keepRedacted(out, credentials, prior);
   if (Object.keys(credentials).length) out.credentials = credentials;
   else delete out.credentials;
   if (out.server_name === undefined)
@@ -62,6 +73,22 @@ export function requestRecord(body: Record<string, unknown>, prior?: ServerRecor
   if (!isUsableName(String(out.server_id)))
     throw badRequest('server_id', 'use 1-64 characters from A-Z a-z 0-9 _ . - (or leave it out for a generated id)');
   return out as ServerRecord;
+}
+
+/**
+ * A server sent back as GET showed it carries `***` for its secrets and a redacted URL: those mean
+ * "unchanged", never the new value (which would replace a credential with three asterisks).
+ */
+function keepRedacted(out: Record<string, unknown>, credentials: Record<string, unknown>, prior: ServerRecord | undefined): void {
+  const before = (prior?.credentials ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(credentials)) if (v === REDACTED) credentials[k] = before[k];
+  for (const k of ['env', 'static_headers'] as const) {
+    const map = out[k];
+    if (!isMapping(map)) continue;
+    const was = (prior?.[k] ?? {}) as Record<string, string>;
+    out[k] = Object.fromEntries(Object.entries(map).flatMap(([n, v]) => (v !== REDACTED ? [[n, v]] : n in was ? [[n, was[n]]] : [])));
+  }
+  if (typeof prior?.url === 'string' && out.url !== prior.url && out.url === redactUrl(prior.url)) out.url = prior.url;
 }
 
 /** Raises the first problems as one 400 (every message, joined), naming the first field. */

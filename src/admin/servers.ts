@@ -98,7 +98,11 @@ async function create(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
       const byId = taken[0].server_id === record.server_id;
       throw badRequest(byId ? 'server_id' : 'server_name', `a stored server with this ${byId ? 'id' : 'name'} already exists`);
     }
-    const row = await insertServerRow(tx, cols);
+    const row = await insertServerRow(tx, cols).catch((err: { code?: string }) => {
+      // Two writers racing for one name: the loser is told as the check above would have told it.
+      if (err.code === '23505') throw badRequest('server_name', 'a stored server with this name already exists');
+      throw err;
+    });
     await recordAudit(tx, {
       actor: ctx.actor,
       action: 'mcp_server.new',
@@ -129,7 +133,10 @@ async function update(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
   await ctx.store.transaction(async (tx) => {
     const [before] = await tx.query(`SELECT * FROM ${SERVER_TABLE} WHERE server_id = $1 FOR UPDATE`, [id]);
     if (!before) throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
-    const after = await replaceServerRow(tx, id, cols);
+    const after = await replaceServerRow(tx, id, cols).catch((err: { code?: string }) => {
+      if (err.code === '23505') throw badRequest('server_name', 'a stored server with this name already exists');
+      throw err;
+    });
     await recordAudit(tx, {
       actor: ctx.actor,
       action: 'mcp_server.update',

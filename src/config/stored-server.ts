@@ -79,8 +79,11 @@ class RequestIssues extends IssueList {
     this.errors.push(`${param}: ${problem}`);
   }
 
-  override warn(): void {
-    // Typos and ignored keys: config.yaml prints them at start; an API caller gets the stored object back to check.
+  override warn(where: KeyPath | string, problem: string): void {
+    // config.yaml warns about a key nobody reads (the file may serve LiteLLM too); an API request with
+    // one is a typo the caller should hear about, as the identity API's strict fields do. Other
+    // warnings (a field ignored because of another) leave the stored object to show what applies.
+    if (problem.startsWith('unknown key')) this.error(where, problem.replace('unknown key, ignored', 'unknown field'));
   }
 }
 

@@ -79,6 +79,22 @@ for (const engine of ENGINES) {
       assert.equal(name.json.error.param, 'server_name');
       assert.match(name.json.error.message, /cannot be used in URLs and tool-name prefixes/);
       assert.equal((await api(gw, 'POST', '/v1/mcp/server', { url: upstream.url })).json.error.param, 'server_name');
+      const typo = await api(gw, 'POST', '/v1/mcp/server', { server_name: 'b_' + uid(), url: upstream.url, alowed_tools: ['x'] });
+      assert.equal(typo.json.error.message, 'alowed_tools: unknown field (did you mean allowed_tools?)');
+      const cred = await api(gw, 'POST', '/v1/mcp/server', {
+        server_name: 'b_' + uid(),
+        url: upstream.url,
+        credentials: { auth_valu: 'x' },
+      });
+      assert.equal(cred.json.error.param, 'credentials.auth_valu');
+      const litellm = await api(gw, 'POST', '/v1/mcp/server', {
+        server_name: 'b_' + uid(),
+        url: upstream.url,
+        mcp_info: { server_name: 'x' },
+        spec_path: 'x',
+      });
+      assert.equal(litellm.status, 201, 'LiteLLM fields Toolgate does not act on are accepted, as in config.yaml');
+      assert.deepEqual(litellm.json.mcp_info, { server_name: 'x' });
       assert.equal((await api(gw, 'POST', '/v1/mcp/server', { server_name: 'x', credentials: 'nope' })).json.error.param, 'credentials');
     });
 
@@ -117,6 +133,8 @@ for (const engine of ENGINES) {
       } finally {
         await client.close();
       }
+      const roundTrip = await api(gw, 'PUT', '/v1/mcp/server', (await api(gw, 'GET', `/v1/mcp/server/${id}`)).json);
+      assert.equal(roundTrip.status, 202, `what GET shows can be sent back: ${roundTrip.text}`);
       const badPut = await api(gw, 'PUT', '/v1/mcp/server', { server_id: id, url: 'not a url' });
       assert.equal(badPut.json.error.param, 'url');
       assert.equal((await api(gw, 'PUT', '/v1/mcp/server', { url: upstream.url })).json.error.param, 'server_id');

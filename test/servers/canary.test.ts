@@ -70,6 +70,15 @@ for (const engine of ENGINES) {
         await again.callTool({ name: 'echo', arguments: {} });
         await again.close();
         assert.equal(upstream.requests.at(-1)!.headers.authorization, `Bearer ${newValue}`, 'the changed credential is used');
+        // What GET shows, sent back unchanged, keeps the secrets it shows as ***.
+        const shown = await call('GET', `/v1/mcp/server/${id}`);
+        assert.deepEqual([shown.json.credentials, shown.json.static_headers], [{ auth_value: '***' }, { 'x-upstream-key': '***' }]);
+        assert.equal((await call('PUT', '/v1/mcp/server', shown.json)).status, 202);
+        const third = await connectClient(gw.mcpUrl(`/mcp/${name}`));
+        await third.callTool({ name: 'echo', arguments: {} });
+        await third.close();
+        const last = upstream.requests.at(-1)!.headers;
+        assert.deepEqual([last.authorization, last['x-upstream-key']], [`Bearer ${newValue}`, headerValue]);
         const bad = await call('PUT', '/v1/mcp/server', { server_id: id, credentials: { auth_value: `${newValue}\n` } });
         assert.equal(bad.json.error.param, 'credentials.auth_value');
         await call('GET', '/v1/mcp/server');
