@@ -19,10 +19,18 @@ import { checkRecord, nameProblem, requestRecord, requireStorage, type ServerWri
 import { REDACTED, serverView } from './server-views.js';
 import { listTools } from './server-tools.js';
 
-/** A server's health as `/v1/mcp/server/{id}` shows it (the background checker provides the real one). */
+/** LiteLLM's health fields for one server (the same shape as registry/health-checks.ts's HealthResult). */
+export interface ServerHealthResult {
+  status: 'healthy' | 'unhealthy' | 'unknown';
+  last_health_check: string | null;
+  health_check_error: string | null;
+}
+
+/** The background health checker (registry/health-checks.ts's HealthChecks fits): last result, and a live probe. */
 export interface ServerHealth {
-  status(name: string): Record<string, unknown>;
-  check(name: string): Promise<Record<string, unknown>>;
+  status(name: string): ServerHealthResult;
+  /** undefined for a server it does not know. */
+  check(name: string): Promise<ServerHealthResult | undefined>;
 }
 
 export interface ServerRouteDeps {
@@ -60,9 +68,10 @@ function view(d: ServerRouteDeps, config: ServerConfig, admin: boolean): Record<
   return serverView(config, row ? { server_id: String(row.server_id), row } : undefined, admin);
 }
 
-/** The fallback health check: the server's own state after (re)connecting its warm session. */
-async function healthOf(d: ServerRouteDeps, name: string): Promise<Record<string, unknown>> {
-  if (d.health) return d.health.check(name);
+/** A live health check: the checker's probe, else (no checker wired) the server's own state after (re)connecting. */
+async function healthOf(d: ServerRouteDeps, name: string): Promise<Partial<ServerHealthResult>> {
+  const checked = await d.health?.check(name);
+  if (checked) return { ...checked };
   const upstream = d.registry.get(name)!;
   await upstream.describe().catch(() => undefined);
   const h = upstream.health();
