@@ -19,7 +19,9 @@ export async function startServerPlane(
   const s = config.storedServers;
   const seal = s.saltKey ? new SealedValues(s.saltKey) : undefined;
   const configNames = new Set(config.servers.map((c) => c.name));
-  const env = process.env;
+  // Stored servers never read the gateway's environment (os.environ/ is refused at write time): an
+  // API writer must not be able to send the gateway's variables to a URL of their choosing.
+  const env = {};
   let stored: StoredServers | undefined;
   if (s.enabled) {
     stored = new StoredServers(opts.store, opts.registry, { configNames, seal, env, file: config.file, log: opts.log });

@@ -20,7 +20,7 @@ export interface ServerWriteSettings {
   stdioExtraCommands: readonly string[];
   /** toolgate_settings.upstream_allowlist: private and loopback targets it admits. */
   allowlist: Allowlist;
-  /** For os.environ/ references, resolved by each gateway when it loads the server. */
+  /** What `os.environ/` references resolve against: nothing for stored servers (they are refused before). */
   env: Env;
   file: string;
 }
@@ -91,6 +91,23 @@ function keepRedacted(out: Record<string, unknown>, credentials: Record<string, 
   if (typeof prior?.url === 'string' && out.url !== prior.url && out.url === redactUrl(prior.url)) out.url = prior.url;
 }
 
+/** The request path of the first `os.environ/` string anywhere in the record, if any. */
+function envReference(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.startsWith('os.environ/') ? path || 'body' : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = envReference(v, `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (isMapping(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const found = envReference(v, path ? `${path}.${k}` : k);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /** Raises the first problems as one 400 (every message, joined), naming the first field. */
 function refuse(problems: FieldProblem[]): never {
   throw new AdminError(400, problems.map((p) => p.message).join('; '), 'bad_request_error', problems[0]!.param);
@@ -101,6 +118,13 @@ function refuse(problems: FieldProblem[]): never {
  * are: the stdio allow-list, sealed storage for credentials, and the address guard on its URLs.
  */
 export async function checkRecord(record: ServerRecord, s: ServerWriteSettings): Promise<ServerConfig> {
+  const reference = envReference(record);
+  if (reference) {
+    throw badRequest(
+      reference,
+      "os.environ/ references are not read for servers stored through the API (they would hand the gateway's environment, salt key included, to whoever may write servers); send the value itself, it is encrypted at rest",
+    );
+  }
   const safety = stdioProblems(record, s.stdioExtraCommands);
   if (safety.length) refuse(safety);
   const { config, problems } = parseRecord(record, s.env, s.file);

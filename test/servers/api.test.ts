@@ -79,6 +79,13 @@ for (const engine of ENGINES) {
       assert.equal(name.json.error.param, 'server_name');
       assert.match(name.json.error.message, /cannot be used in URLs and tool-name prefixes/);
       assert.equal((await api(gw, 'POST', '/v1/mcp/server', { url: upstream.url })).json.error.param, 'server_name');
+      const ref = await api(gw, 'POST', '/v1/mcp/server', {
+        server_name: 'b_' + uid(),
+        url: upstream.url,
+        static_headers: { 'x-key': 'os.environ/TOOLGATE_SALT_KEY' },
+      });
+      assert.equal(ref.json.error.param, 'static_headers.x-key');
+      assert.match(ref.json.error.message, /os\.environ\/ references are not read for servers stored through the API/);
       const typo = await api(gw, 'POST', '/v1/mcp/server', { server_name: 'b_' + uid(), url: upstream.url, alowed_tools: ['x'] });
       assert.equal(typo.json.error.message, 'alowed_tools: unknown field (did you mean allowed_tools?)');
       const cred = await api(gw, 'POST', '/v1/mcp/server', {
