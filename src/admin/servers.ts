@@ -246,7 +246,10 @@ export function serverRoutes(deps: () => ServerRouteDeps | undefined): { routes:
         const x = d();
         const only = q.get('server_id');
         const names = only ? [find(x, ctx.caller, only).name] : x.registry.names().filter((n) => x.policy.serverVisible(ctx.caller, n));
-        return listTools(x.registry, x.policy, ctx.caller, names, (n) => x.stored?.idOf(n) ?? n);
+        const out = await listTools(x.registry, x.policy, ctx.caller, names, (n) => x.stored?.idOf(n) ?? n);
+        // Why a server could not be listed is for operators; a key hears only which one.
+        if (!isAdmin(ctx.caller)) out.errors = out.errors.map((e) => ({ server_name: e.server_name, message: 'could not be listed' }));
+        return out;
       },
     },
   ];

@@ -201,6 +201,9 @@ for (const engine of ENGINES) {
       assert.equal((await api(gw, 'GET', `/v1/mcp/server/${hidden}`, undefined, scoped.json.key)).status, 404);
       const tools = await api(gw, 'GET', '/v1/mcp/tools', undefined, scoped.json.key);
       assert.deepEqual([...new Set(tools.json.tools.map((t: any) => t.mcp_info.server_name))], [name]);
+      const adminUser = await api(gw, 'POST', '/user/new', { user_id: 'admin-' + uid(), user_role: 'proxy_admin' });
+      const byAdminUser = await api(gw, 'POST', '/v1/mcp/server', { server_name: 'au_' + uid(), url: upstream.url }, adminUser.json.key);
+      assert.equal(byAdminUser.status, 201, "a proxy_admin user's key may write");
       const adminView = await api(gw, 'GET', '/v1/mcp/server');
       const mine = adminView.json.find((s: any) => s.server_name === name);
       assert.equal(mine.url, upstream.url);
