@@ -45,7 +45,7 @@ export interface ServerRouteDeps {
 
 const isAdmin = (c: Caller) => c.isMaster || c.identity?.admin === true;
 
-/** LiteLLM's refusal of a server write by a non-admin (its route check runs inside the handler too). */
+/** LiteLLM's refusal of a server write by a non-admin: checked in the handler, so the words are LiteLLM's, not the router's. */
 function adminOnly(caller: Caller, verb: 'create' | 'update' | 'delete'): void {
   if (isAdmin(caller)) return;
   throw new AdminError(
@@ -85,6 +85,12 @@ function auditRow(row: Record<string, unknown>): Record<string, unknown> {
   return { ...row, credentials: row.credentials ? REDACTED : null, env: names(row.env), static_headers: names(row.static_headers) };
 }
 
+/** Two writers racing for one name: the loser is told as the checks before the write would have told it. */
+function nameRace(err: { code?: string }): never {
+  if (err.code === '23505') throw badRequest('server_name', 'a stored server with this name already exists');
+  throw err;
+}
+
 async function applyAndAnnounce(ctx: AdminContext, d: ServerRouteDeps, id: string): Promise<void> {
   // This gateway applies the change before answering; the others hear it through the store.
   await d.stored!.refresh(id);
@@ -107,11 +113,7 @@ async function create(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
       const byId = taken[0].server_id === record.server_id;
       throw badRequest(byId ? 'server_id' : 'server_name', `a stored server with this ${byId ? 'id' : 'name'} already exists`);
     }
-    const row = await insertServerRow(tx, cols).catch((err: { code?: string }) => {
-      // Two writers racing for one name: the loser is told as the check above would have told it.
-      if (err.code === '23505') throw badRequest('server_name', 'a stored server with this name already exists');
-      throw err;
-    });
+    const row = await insertServerRow(tx, cols).catch(nameRace);
     await recordAudit(tx, {
       actor: ctx.actor,
       action: 'mcp_server.new',
@@ -133,7 +135,14 @@ async function update(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
     if (d.configNames.has(id)) throw badRequest('server_id', `${JSON.stringify(id)} is a config.yaml server; change it in config.yaml`);
     throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
   }
-  const record = requestRecord(body, rowToRecord(prior, d.write.seal));
+  let stored;
+  try {
+    stored = rowToRecord(prior, d.write.seal);
+  } catch (err) {
+    // Its sealed values do not open here (another salt key): changing it would lose them.
+    throw badRequest('server_id', `${(err as Error).message}; set the salt key it was stored with`);
+  }
+  const record = requestRecord(body, stored);
   const config = await checkRecord(record, d.write);
   const others = d.registry.configs().filter((c) => c.name !== prior.server_name);
   const clash = nameProblem(config, others, d.configNames);
@@ -142,10 +151,7 @@ async function update(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
   await ctx.store.transaction(async (tx) => {
     const [before] = await tx.query(`SELECT * FROM ${SERVER_TABLE} WHERE server_id = $1 FOR UPDATE`, [id]);
     if (!before) throw notFound(`MCP server not found: server_id=${id}`, 'server_id');
-    const after = await replaceServerRow(tx, id, cols).catch((err: { code?: string }) => {
-      if (err.code === '23505') throw badRequest('server_name', 'a stored server with this name already exists');
-      throw err;
-    });
+    const after = await replaceServerRow(tx, id, cols).catch(nameRace);
     await recordAudit(tx, {
       actor: ctx.actor,
       action: 'mcp_server.update',
