@@ -116,6 +116,9 @@ for (const engine of ENGINES) {
       assert.match(again.json.error.message, /already exists/);
       const prefix = await api(gw, 'POST', '/v1/mcp/server', { server_name: 'p_' + uid(), alias: name, url: upstream.url });
       assert.equal(prefix.json.error.param, 'alias');
+      const raced = 'race_' + uid();
+      const both = await Promise.all([1, 2].map(() => api(gw, 'POST', '/v1/mcp/server', { server_name: raced, url: upstream.url })));
+      assert.deepEqual(both.map((r) => r.status).sort(), [201, 400], 'two writers racing for a name: one wins, the other gets a 400');
       const id = 'fixed-' + uid();
       assert.equal((await api(gw, 'POST', '/v1/mcp/server', { server_id: id, server_name: 'i_' + uid(), url: upstream.url })).status, 201);
       const sameId = await api(gw, 'POST', '/v1/mcp/server', { server_id: id, server_name: 'j_' + uid(), url: upstream.url });
