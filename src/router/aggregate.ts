@@ -178,6 +178,7 @@ export class AggregateSession implements RouteSession {
 
   private async list(r: Resolving, kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
     const view = await this.shared.view(kind, r.servers, this.profile.capabilities, r.caller);
+    if (kind === 'tools') this.shared.deps.policy.listed(r.caller, r.servers);
     const v = this.cursorScope(r) + ':' + kind;
     let start = 0;
     if (isObject(params) && params.cursor !== undefined) {

@@ -107,6 +107,7 @@ export class PassthroughSession implements RouteSession {
       result = await forward(params);
     }
     if (!untouched) result = this.present(method, result, ctx.caller);
+    if (method === 'tools/list') this.deps.policy.listed(ctx.caller, [this.server]);
     return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method)
       ? this.tasks.result(this.server, method, result)
       : result;
