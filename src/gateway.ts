@@ -22,6 +22,8 @@ import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
 import { startIdentityPlane } from './admin/identity-plane.js';
 import { openStore } from './store/open.js';
+import { startSpend } from './policy/spend/spend.js';
+import { spendRoutes } from './admin/spend-routes.js';
 import type { Store } from './store/types.js';
 
 import { TOOLGATE_VERSION } from './version.js';
@@ -56,7 +58,17 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
   const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
-  const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
+  // Spend is loaded before serving: budget checks read it from memory from the first call on.
+  const spend = await startSpend({ store, log, bufferRows: config.settings.spendLogBufferRows });
+  const identity = await startIdentityPlane({
+    store,
+    masterKey: config.masterKey,
+    servers: config.servers,
+    access: config.access,
+    log,
+    routes: [spendRoutes(() => spend.writer.stats())],
+  });
+  spend.useIdentity(identity.snapshot);
   const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
@@ -80,7 +92,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   for (const s of config.servers) registry.add(s);
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
-  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
+  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [spend.budget], spend.recorder(registry));
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);
@@ -114,6 +126,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
   }).catch(async (err: unknown) => {
+    await spend.close();
     await store.close();
     throw err;
   });
@@ -143,6 +156,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       });
       await registry.close();
       await transports.close();
+      // Every answered call's spend row is written before the store closes.
+      await spend.close();
       if (!opts.store) await store.close();
     },
   };
