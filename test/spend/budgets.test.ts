@@ -6,6 +6,7 @@ import { ENGINES } from '../store/engines.js';
 import { create, spendRig, type SpendRig } from './rig.js';
 
 const PV = 'io.modelcontextprotocol/protocolVersion';
+const CAPS = 'io.modelcontextprotocol/clientCapabilities';
 
 function refusedWith(pattern: RegExp) {
   return (err: Error) => {
@@ -50,7 +51,10 @@ for (const engine of ENGINES) {
       const user = await create(rig.gw, '/user/new', { user_id: 'u-' + uid(), max_budget: 0.5 });
       const c = await rig.client(await rig.key({ user_id: user }));
       await c.callTool({ name: 'cheap', arguments: {} });
-      await assert.rejects(c.callTool({ name: 'cheap', arguments: {} }), refusedWith(new RegExp(`ExceededBudget: User=${user} over budget`)));
+      await assert.rejects(
+        c.callTool({ name: 'cheap', arguments: {} }),
+        refusedWith(new RegExp(`ExceededBudget: User=${user} over budget`)),
+      );
     });
 
     it("an organization's max_budget: Organization=<id>", async () => {
@@ -72,7 +76,12 @@ for (const engine of ENGINES) {
 
     it('the sessionless 2026-07-28 path answers HTTP 402 with -32034 and type budget_exceeded', async () => {
       const key = await rig.key({ max_budget: 0 });
-      const call = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'cheap', arguments: {}, _meta: { [PV]: '2026-07-28' } } });
+      const call = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'cheap', arguments: {}, _meta: { [PV]: '2026-07-28', [CAPS]: {} } },
+      });
       const r = await rawPost(rig.gw.mcpUrl('/mcp/paid'), call, {
         authorization: `Bearer ${key}`,
         'mcp-protocol-version': '2026-07-28',

@@ -156,7 +156,8 @@ export class SpendWriter {
       this.failures++;
       this.backoffMs = Math.min(5_000, Math.max(100, this.backoffMs * 2));
       this.retryAt = Date.now() + this.backoffMs;
-      if (!this.down) this.log.warn({ err: (err as Error).message, queued: this.rows.length }, 'spend writer: store unavailable, rows buffered');
+      if (!this.down)
+        this.log.warn({ err: (err as Error).message, queued: this.rows.length }, 'spend writer: store unavailable, rows buffered');
       this.down = true;
     }
   }
