@@ -48,6 +48,7 @@ export class SpendWriter {
   private rows: SpendRow[] = [];
   private alerts: SoftAlert[] = [];
   private writing: Promise<void> | undefined;
+  private inflight = 0;
   private readonly timer: NodeJS.Timeout;
   private retryAt = 0;
   private backoffMs = 0;
@@ -71,7 +72,8 @@ export class SpendWriter {
   }
 
   add(row: SpendRow): void {
-    if (this.rows.length >= this.bufferRows) {
+    // Rows being written count too: a failed write puts them back.
+    if (this.rows.length + this.inflight >= this.bufferRows) {
       if (this.dropped++ === 0 || this.dropped % 10_000 === 0)
         this.log.warn({ dropped: this.dropped, buffer_rows: this.bufferRows }, 'spend log buffer full: rows dropped');
       return;
@@ -82,7 +84,7 @@ export class SpendWriter {
 
   stats(): WriterStats {
     return {
-      queued: this.rows.length,
+      queued: this.rows.length + this.inflight,
       written: this.written,
       dropped: this.dropped,
       failures: this.failures,
@@ -136,6 +138,7 @@ export class SpendWriter {
     const rows = this.rows.splice(0, this.batchRows);
     const alerts = this.alerts.splice(0);
     const ops = this.ledger.take();
+    this.inflight = rows.length;
     try {
       const stored = await this.store.transaction(async (tx) => {
         if (rows.length > 0) await tx.query(INSERT_ROWS, [JSON.stringify(rows)]);
@@ -145,6 +148,7 @@ export class SpendWriter {
       });
       this.ledger.written(ops, stored);
       this.written += rows.length;
+      this.inflight = 0;
       if (this.down) this.log.info({ queued: this.rows.length }, 'spend writer: store reachable again');
       this.down = false;
       this.backoffMs = 0;
@@ -159,6 +163,8 @@ export class SpendWriter {
       if (!this.down)
         this.log.warn({ err: (err as Error).message, queued: this.rows.length }, 'spend writer: store unavailable, rows buffered');
       this.down = true;
+    } finally {
+      this.inflight = 0;
     }
   }
 }
