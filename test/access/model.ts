@@ -1,17 +1,7 @@
 /** The generated grant combinations and the reference model of LiteLLM's rules, shared by the access tests. */
 import { type AccessRules, type AccessServer, type GrantLevels, type ObjectPermission } from '../../src/caller/grants.js';
 
-/** mulberry32: a seeded generator, so a failure names a reproducible case. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../helpers/rng.js';
 
 export const NAMES = ['alpha', 'beta', 'gamma', 'delta', 'eps'];
 const GROUPS = ['g1', 'g2', 'g3'];
