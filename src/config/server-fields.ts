@@ -17,12 +17,14 @@ const headerName = z.string().regex(HEADER_NAME, 'is not a valid HTTP header nam
 const price = z.number({ error: 'expected a price (a number, e.g. 0.01)' }).min(0, 'must be 0 or more');
 
 /** LiteLLM's `mcp_info`: only `mcp_server_cost_info` is read; its other keys (descriptions, logos) pass. */
-const mcpInfo = z.looseObject({
-  mcp_server_cost_info: z.strictObject({
-    default_cost_per_query: price.optional(),
-    tool_name_to_cost_per_query: z.record(z.string(), price).optional(),
-  }),
-}).partial();
+const mcpInfo = z
+  .looseObject({
+    mcp_server_cost_info: z.strictObject({
+      default_cost_per_query: price.optional(),
+      tool_name_to_cost_per_query: z.record(z.string(), price).optional(),
+    }),
+  })
+  .partial();
 
 /** Every `mcp_servers.<name>` key Toolgate reads, with its type. Cross-field rules live in servers.ts. */
 export function serverFields(env: Env) {
