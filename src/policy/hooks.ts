@@ -70,6 +70,6 @@ export interface CallRecorder {
   applies(caller: Caller, server: string): boolean;
   /** Runs `admitted` (the access decision, then the other hooks and the upstream) and records what came of it. */
   record(call: ToolCall, admitted: () => Promise<Result>): Promise<Result>;
-  /** A client listed tools (`tools/list`) on these servers: one passthrough server, or an aggregate's. */
-  listed?(caller: Caller, servers: readonly string[]): void;
+  /** A client listed tools (`tools/list`) on these servers (one passthrough server, or an aggregate's), begun at `started` (performance.now()). */
+  listed?(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void;
 }

@@ -108,8 +108,8 @@ export class PolicyStage implements RoutePolicy {
   }
 
   /** A client listed tools on these servers (a spend log row). */
-  listed(caller: Caller, servers: readonly string[]): void {
-    this.recorder?.listed?.(caller, servers);
+  listed(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void {
+    this.recorder?.listed?.(caller, servers, started, failed);
   }
 
   /** What a caller's listings depend on: its grants, plus whatever the hooks that rewrite listings depend on. */

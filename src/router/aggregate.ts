@@ -177,8 +177,10 @@ export class AggregateSession implements RouteSession {
   }
 
   private async list(r: Resolving, kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
+    const started = performance.now();
     const view = await this.shared.view(kind, r.servers, this.profile.capabilities, r.caller);
-    if (kind === 'tools') this.shared.deps.policy.listed(r.caller, r.servers);
+    // Servers that could not be listed are in the view's outcomes; the listing itself was answered.
+    if (kind === 'tools') this.shared.deps.policy.listed(r.caller, r.servers, started);
     const v = this.cursorScope(r) + ':' + kind;
     let start = 0;
     if (isObject(params) && params.cursor !== undefined) {

@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { api, uid } from '../admin/api.js';
 import { hashKey } from '../../src/caller/key-format.js';
 import { ENGINES } from '../store/engines.js';
-import { create, spendRig, type SpendRig } from './rig.js';
+import { rawPost, startTestGateway, TEST_KEY } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
+import { create, PRICES_YAML, spendRig, UPSTREAM_CANARY, type SpendRig } from './rig.js';
 
 for (const engine of ENGINES) {
   describe(`spend logs, ${engine.name} store`, () => {
@@ -54,8 +56,20 @@ for (const engine of ENGINES) {
         times,
         [...times].sort((a, b) => b - a),
       );
-      const text = JSON.stringify(rows);
-      assert.ok(!text.includes(key), 'the key itself is in no row');
+      // Canaries: neither the key nor the upstream's credential is in a row, the store, an answer or the log.
+      const stored = await rig.store.query(
+        `SELECT (SELECT json_agg(l)::text FROM toolgate_spend_logs l) AS logs, (SELECT json_agg(s)::text FROM toolgate_spend s) AS spend`,
+      );
+      const info = await api(rig.gw, 'GET', `/key/info?key=${hashKey(key)}`);
+      for (const [what, text] of [
+        ['the rows', JSON.stringify(rows)],
+        ['the store', JSON.stringify(stored)],
+        ['/key/info', info.text],
+        ['the log', rig.gw.logs.join('')],
+      ] as const) {
+        assert.ok(!text.includes(key), `the key is not in ${what}`);
+        assert.ok(!text.includes(UPSTREAM_CANARY), `the upstream credential is not in ${what}`);
+      }
     });
 
     it('refusals are rows too: denied (a tool outside the grants) and over_budget, at no cost', async () => {
@@ -132,3 +146,32 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('a listing that fails is a row too', () => {
+  it('tools/list on a server that is down: outcome error', async () => {
+    const gw = await startTestGateway(
+      PRICES_YAML('http://127.0.0.1:9/mcp', 'http://127.0.0.1:9/mcp') + '  down:\n    url: http://127.0.0.1:9/mcp\n',
+    );
+    try {
+      const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+      const r = await rawPost(
+        gw.mcpUrl('/mcp/down'),
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }),
+        {
+          authorization: `Bearer ${TEST_KEY}`,
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/list',
+        },
+      );
+      assert.ok(r.json?.error, r.text);
+      const rows = await until(async () => {
+        const got = await api(gw, 'GET', '/spend/logs?server=down&call_type=list_mcp_tools');
+        return got.json.data.length > 0 && got.json.data;
+      }, 'the listing row');
+      assert.equal(rows[0].outcome, 'error');
+      assert.equal(rows[0].api_key, 'master');
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -19,10 +19,15 @@ export interface SpendRig {
   close(): Promise<void>;
 }
 
+/** The upstream credential of `paid`: it must never show in a log line, a row or an answer. */
+export const UPSTREAM_CANARY = 'tg-canary-spend-upstream-5d1f0c';
+
 export const PRICES_YAML = (url: string, other: string) => `
 mcp_servers:
   paid:
     url: ${url}
+    auth_type: bearer_token
+    auth_value: ${UPSTREAM_CANARY}
     mcp_info:
       mcp_server_cost_info:
         default_cost_per_query: 0.5

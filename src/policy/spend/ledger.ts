@@ -60,6 +60,8 @@ export class SpendLedger {
   private pending = new Map<string, SpendOp>();
   /** Levels whose changes are being written now. */
   private readonly busy = new Set<string>();
+  /** The soonest reset of any level, so the sweep on the writer's timer is one comparison until then. */
+  private soonest = Infinity;
   /** Our own committed writes so far (see Entry.writtenAt). */
   writes = 0;
   /** Soft budget alerts raised (a counter beside the log line and the audit row). */
@@ -120,7 +122,12 @@ export class SpendLedger {
   /** Ends every period that is due (the writer calls this on its timer, so resets happen on schedule). */
   sweep(): void {
     const now = this.now();
-    for (const e of this.entries.values()) if (e.resetAt !== undefined && e.resetAt <= now) this.reset(e, this.limitsOf(e.level, e.id));
+    if (now < this.soonest) return;
+    this.soonest = Infinity;
+    for (const e of this.entries.values()) {
+      if (e.resetAt !== undefined && e.resetAt <= now) this.reset(e, this.limitsOf(e.level, e.id));
+      if (e.resetAt !== undefined) this.soonest = Math.min(this.soonest, e.resetAt);
+    }
   }
 
   hasPending(): boolean {
@@ -182,6 +189,7 @@ export class SpendLedger {
       const e = known ?? this.create(r.level as SpendLevel, r.id);
       e.base = Number(r.spend);
       e.resetAt = r.budget_reset_at === null ? undefined : new Date(r.budget_reset_at).getTime();
+      if (e.resetAt !== undefined) this.soonest = Math.min(this.soonest, e.resetAt);
       e.softAlerted = r.soft_alerted === true;
     }
   }
@@ -212,6 +220,7 @@ export class SpendLedger {
       const at = nextReset(limits?.budget_duration, this.now());
       if (at !== undefined) {
         e.resetAt = at;
+        this.soonest = Math.min(this.soonest, at);
         this.op(e).resetAt = at;
       }
     } else if (e.resetAt <= this.now()) this.reset(e, limits);
@@ -224,6 +233,7 @@ export class SpendLedger {
     e.softAlerted = false;
     e.epoch++;
     e.resetAt = nextReset(limits?.budget_duration, now);
+    if (e.resetAt !== undefined) this.soonest = Math.min(this.soonest, e.resetAt);
     // Pending spend of the ended period is dropped with it; the reset goes first in the next write.
     const op: SpendOp = { level: e.level, id: e.id, delta: 0, reset: { to: e.resetAt ?? null }, epoch: e.epoch };
     this.pending.set(e.level + ':' + e.id, op);

@@ -1,14 +1,10 @@
 /**
  * Budget periods in LiteLLM's `budget_duration` forms: a whole number and a unit, `s`, `m`, `h`,
- * `d`, `w`, `mo` (calendar months) or `y` (calendar years): `30s`, `1h`, `1d`, `30d`, `1mo`.
+ * `d`, `w` or `mo` (calendar months): `30s`, `1h`, `1d`, `30d`, `1mo`.
  * The next reset is one period after the previous one (or after the first call of a period).
  */
-const FORM = /^(\d+)\s*(s|m|h|d|w|mo|y)$/;
+const FORM = /^(\d+)\s*(s|m|h|d|w|mo)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
-export function isBudgetDuration(value: unknown): value is string {
-  return typeof value === 'string' && FORM.test(value.trim());
-}
 
 /** Epoch ms one period after `from`; undefined when `duration` is not a budget duration. */
 export function nextReset(duration: unknown, from: number): number | undefined {
@@ -17,11 +13,10 @@ export function nextReset(duration: unknown, from: number): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1]);
   if (n <= 0) return undefined;
-  const unit = m[2] as keyof typeof UNIT_MS | 'mo' | 'y';
-  if (unit === 'mo' || unit === 'y') {
+  const unit = m[2] as keyof typeof UNIT_MS | 'mo';
+  if (unit === 'mo') {
     const d = new Date(from);
-    if (unit === 'mo') d.setUTCMonth(d.getUTCMonth() + n);
-    else d.setUTCFullYear(d.getUTCFullYear() + n);
+    d.setUTCMonth(d.getUTCMonth() + n);
     return d.getTime();
   }
   return from + n * UNIT_MS[unit];

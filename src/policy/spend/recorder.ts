@@ -54,9 +54,9 @@ export class SpendRecorder implements CallRecorder {
     }
   }
 
-  listed(caller: Caller, servers: readonly string[]): void {
-    const now = Date.now();
-    this.writer.add(row(caller, 'list_mcp_tools', servers.join(','), null, 'ok', now, performance.now(), undefined, 0));
+  listed(caller: Caller, servers: readonly string[], started: number, failed = false): void {
+    const startTime = Date.now() - (performance.now() - started);
+    this.writer.add(row(caller, 'list_mcp_tools', servers.join(','), null, failed ? 'error' : 'ok', startTime, started, undefined, 0));
   }
 }
 
