@@ -45,7 +45,7 @@ for (const engine of ENGINES) {
 
     it('budget_duration resets the spend on schedule: a refused key may call again in its next period', async () => {
       const alias = 'reset-' + uid();
-      const key = await rig.key({ key_alias: alias, max_budget: 0.5, budget_duration: '2s' });
+      const key = await rig.key({ key_alias: alias, max_budget: 0.5, soft_budget: 0.5, budget_duration: '2s' });
       const c = await rig.client(key);
       await c.callTool({ name: 'cheap', arguments: {} });
       await assert.rejects(c.callTool({ name: 'cheap', arguments: {} }), /ExceededBudget/);
@@ -64,6 +64,11 @@ for (const engine of ENGINES) {
       );
       assert.ok(Date.parse(info.budget_reset_at) > Date.parse(first), 'the next period ends later');
       await c.callTool({ name: 'cheap', arguments: {} });
+      // The soft budget alerts again in the new period: once per period.
+      await until(async () => {
+        const r = await api(rig.gw, 'GET', `/audit?action=budget.soft_budget_crossed&object_id=${hashKey(key)}`);
+        return r.json.entries.length === 2;
+      }, 'a second soft budget alert in the second period');
     });
 
     it('soft_budget crossed: one alert per period (a log line, an audit row and a counter), and calls go on', async () => {
