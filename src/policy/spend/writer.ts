@@ -66,7 +66,7 @@ export class SpendWriter {
     private readonly opts: WriterOptions,
   ) {
     this.bufferRows = opts.bufferRows ?? 100_000;
-    this.batchRows = opts.batchRows ?? 2_000;
+    this.batchRows = opts.batchRows ?? 1_000;
     this.timer = setInterval(() => this.tick(), opts.intervalMs ?? 100);
     this.timer.unref();
   }
