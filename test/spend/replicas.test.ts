@@ -36,10 +36,10 @@ describe('replicas on one PostgreSQL share spend', () => {
       await onB.callTool({ name: 'cheap', arguments: {} });
       await (await a.client(key)).callTool({ name: 'dear', arguments: {} });
       // Until b re-read the total its own calls still pass (each charged): spend is shared, not locked.
-      const refusal = await until(
+      const refusal = await until<string>(
         () =>
           onB.callTool({ name: 'cheap', arguments: {} }).then(
-            () => false,
+            () => false as const,
             (err: Error) => err.message,
           ),
         'replica b to refuse',
