@@ -82,12 +82,14 @@ export class Bridge {
   }
 
   private async handle(msg: JsonRpcMessage): Promise<void> {
-    if (isModernVersion(envelopeVersion(msg))) return this.modern(msg as JsonRpcRequest);
+    // Before the era split: a 2026-07-28 client's cancellation carries its era too, and over HTTP that
+    // era has no client notifications: closing the request's stream is how it cancels.
     if (isNotification(msg) && msg.method === 'notifications/cancelled' && isObject(msg.params)) {
       const id = msg.params.requestId;
       const inflight = typeof id === 'string' || typeof id === 'number' ? this.modernInflight.get(idKey(id)) : undefined;
-      if (inflight) return void inflight.abort(); // closing a 2026 request's stream is its cancellation
+      if (inflight) return void inflight.abort();
     }
+    if (isModernVersion(envelopeVersion(msg))) return this.modern(msg as JsonRpcRequest);
     if (isRequest(msg) && msg.method === 'initialize') return this.initialize(msg);
     const outcome = await this.post(msg);
     if (outcome === 'session-lost' && (await this.reconnect())) await this.post(msg);
