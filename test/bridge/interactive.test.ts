@@ -7,6 +7,7 @@ import { MAIN } from '../helpers/cli.js';
 import { EVERYTHING_STDIO, startTestGateway, TEST_KEY, textOf, type TestGateway } from '../helpers/gateway.js';
 import { until, within } from '../helpers/within.js';
 
+const YAML = (blocker: CatalogServer) => `mcp_servers:\n  everything:${EVERYTHING_STDIO}\n  blocker:\n    url: "${blocker.url}"\n`;
 const ROOTS = [{ uri: 'file:///tmp/bridge-root', name: 'bridge-root' }];
 
 /**
@@ -20,7 +21,7 @@ describe('toolgate bridge: cancellation, elicitation, roots and list_changed', {
 
   before(async () => {
     blocker = await startCatalogServer({ name: 'blocker', tools: [tool('block'), tool('quick')] });
-    gw = await startTestGateway(`mcp_servers:\n  everything:${EVERYTHING_STDIO}\n  blocker:\n    url: "${blocker.url}"\n`);
+    gw = await startTestGateway(YAML(blocker));
   });
   after(async () => {
     await gw?.close();
@@ -59,6 +60,26 @@ describe('toolgate bridge: cancellation, elicitation, roots and list_changed', {
     }
     return { client, seen };
   }
+
+  it('2026-07-28: a listen survives a gateway restart: reopened, told lists may have changed, and hears the next change', async () => {
+    const { client, seen } = await bridgeClient({ pin: '2026-07-28' });
+    try {
+      const sub = await client.listen({ toolsListChanged: true });
+      const port = Number(new URL(gw.url).port);
+      await gw.close();
+      gw = await startTestGateway(YAML(blocker), {}, port);
+      // The reopened listen first says that lists may have changed while it was down...
+      await until(() => seen.toolsChanged > 0, 'list_changed after the listen was reopened');
+      const after = seen.toolsChanged;
+      // ...and then carries the real changes of the new gateway's servers.
+      blocker.setTools([tool('block'), tool('quick'), tool('after_restart')]);
+      await until(() => seen.toolsChanged > after, 'list_changed from the restarted gateway');
+      assert.ok((await client.listTools()).tools.some((t) => t.name === 'blocker-after_restart'));
+      await sub.close();
+    } finally {
+      await client.close();
+    }
+  });
 
   for (const mode of ['legacy', { pin: '2026-07-28' }] as const) {
     const era = mode === 'legacy' ? '2025-11-25' : '2026-07-28';
