@@ -23,23 +23,37 @@ export interface Spend {
   close(): Promise<void>;
 }
 
-const READ = 'SELECT level, id, spend, budget_reset_at, soft_alerted FROM toolgate_spend';
+const READ = 'SELECT level, id, spend, budget_reset_at, soft_alerted, now() AS read_at FROM toolgate_spend';
+/**
+ * After the first read only the rows changed since the last one (with a margin: updated_at is a
+ * transaction's start, which may commit a little after our previous read began).
+ */
+const READ_SINCE = READ + " WHERE updated_at >= $1::timestamptz - interval '10 seconds'";
+
+type ReadRow = StoredSpend & { read_at?: Date | string };
 
 /** Loads the stored spend (before the gateway serves), and re-reads it when another replica wrote. */
 export async function startSpend(opts: { store: Store; log: Logger; bufferRows?: number }): Promise<Spend> {
   const { store, log } = opts;
   const replica = randomUUID();
   const ledger = new SpendLedger(log);
-  ledger.load(await store.query<StoredSpend>(READ));
+  const first = await store.query<ReadRow>(READ);
+  ledger.load(first);
+  // The database's clock, not ours: replicas' clocks may differ.
+  let since: string | undefined = first[0]?.read_at ? new Date(first[0].read_at).toISOString() : undefined;
   const writer = new SpendWriter(store, ledger, log, { bufferRows: opts.bufferRows, replica });
   let reading: Promise<void> | undefined;
   let again = false;
-  const reread = () => {
+  const reread = (all = false) => {
     if (reading) return void (again = true);
     const readAt = ledger.writes;
-    reading = store
-      .query<StoredSpend>(READ)
-      .then((rows) => ledger.load(rows, readAt))
+    const started = new Date().toISOString();
+    reading = (since && !all ? store.query<ReadRow>(READ_SINCE, [since]) : store.query<ReadRow>(READ))
+      .then((rows) => {
+        ledger.load(rows, readAt);
+        const at = rows[0]?.read_at;
+        since = at ? new Date(at).toISOString() : (since ?? started);
+      })
       .catch((err: Error) => log.warn({ err: err.message }, 'spend re-read failed'))
       .finally(() => {
         reading = undefined;
@@ -50,7 +64,8 @@ export async function startSpend(opts: { store: Store; log: Logger; bufferRows?:
       });
   };
   const off = store.onChange((c) => {
-    if ((c.kind === SPEND_CHANGE && c.id !== replica) || c.kind === RESYNC_KIND) reread();
+    if (c.kind === SPEND_CHANGE && c.id !== replica) reread();
+    else if (c.kind === RESYNC_KIND) reread(true);
   });
   return {
     ledger,
