@@ -77,7 +77,8 @@ export async function spendLogs(db: Queryable, q: URLSearchParams): Promise<unkn
   // An aggregate listing's row names all its servers.
   if (server) add(`? = ANY(string_to_array(server, ','))`, server);
   const tool = q.get('tool');
-  if (tool) add(tool.includes('/') ? 'tool = ?' : `split_part(tool, '/', 2) = ?`, tool);
+  // `server/tool`, or the bare tool name (which may itself hold a `/`: everything after the server's).
+  if (tool) add(`(tool = ? OR substr(tool, strpos(tool, '/') + 1) = ?)`, tool);
   const start = timeParam(q, 'start_date', false);
   if (start) add('start_time >= ?::timestamptz', start);
   const end = timeParam(q, 'end_date', true);

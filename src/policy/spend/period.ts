@@ -15,8 +15,13 @@ export function nextReset(duration: unknown, from: number): number | undefined {
   if (n <= 0) return undefined;
   const unit = m[2] as keyof typeof UNIT_MS | 'mo';
   if (unit === 'mo') {
+    // The same day n months on, or the last day of a shorter month (January 31 + 1mo: February 28).
     const d = new Date(from);
+    const day = d.getUTCDate();
+    d.setUTCDate(1);
     d.setUTCMonth(d.getUTCMonth() + n);
+    const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+    d.setUTCDate(Math.min(day, last));
     return d.getTime();
   }
   return from + n * UNIT_MS[unit];
