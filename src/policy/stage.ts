@@ -95,7 +95,8 @@ export class PolicyStage implements RoutePolicy {
       i < hooks.length ? hooks[i]!.call!(c, (next) => run(i + 1, next)) : timed(c);
     // The recorder's notes get the upstream's own time (the row's upstream duration, and "it was reached").
     const timed = (c: ToolCall): Promise<Record<string, unknown>> => {
-      const notes = c[CALL_NOTES];
+      // A hook that rebuilt the call without spreading it lost the symbol: the original call still has the notes.
+      const notes = c[CALL_NOTES] ?? t[CALL_NOTES];
       if (!notes) return forward(c);
       const start = performance.now();
       return forward(c).finally(() => (notes.upstreamMs = performance.now() - start));

@@ -43,7 +43,10 @@ describe('spend rows for limited and blocked calls', () => {
           c[CALL_NOTES]!.blocked = 'pre-guard';
           return guardrailText('pre-guard');
         }
-        const result = await next({ ...c });
+        // A hook may also rebuild the call (masked arguments) without spreading it.
+        const result = await next(
+          c.arguments?.rebuild ? { caller: c.caller, server: c.server, tool: c.tool, called: c.called, signal: c.signal } : { ...c },
+        );
         // post: the upstream answered; only the block text says what happened.
         return c.arguments?.post ? guardrailText('post-guard') : result;
       },
@@ -72,15 +75,16 @@ describe('spend rows for limited and blocked calls', () => {
     await gw?.close();
   });
 
-  it('limited and pre-blocked calls never reach the upstream and cost nothing; a post block did and is charged', async () => {
+  it('limited and pre-blocked calls never reach the upstream and cost nothing; a post block did and is charged; a rebuilt call is still timed', async () => {
     await assert.rejects(stage.call(call('cheap', { limit: true }), forward), LimitExceeded);
     assert.deepEqual(await stage.call(call('cheap', { pre: true }), forward), guardrailText('pre-guard'));
     assert.deepEqual(await stage.call(call('dear', { post: true }), forward), guardrailText('post-guard'));
     await stage.call(call('dear', {}), forward);
-    assert.equal(reached, 2);
+    await stage.call(call('cheap', { rebuild: true }), forward);
+    assert.equal(reached, 3);
     await spend.writer.flush();
     const rows = await gw.store.query<{ tool: string; outcome: string; spend: number; upstream_ms: number | null }>(
-      `SELECT tool, outcome, spend, upstream_ms FROM toolgate_spend_logs WHERE api_key = 'master' AND server = 'paid' ORDER BY id DESC LIMIT 4`,
+      `SELECT tool, outcome, spend, upstream_ms FROM toolgate_spend_logs WHERE api_key = 'master' AND server = 'paid' ORDER BY id DESC LIMIT 5`,
     );
     assert.deepEqual(
       rows.reverse().map((r) => [r.tool, r.outcome, r.spend, r.upstream_ms === null]),
@@ -89,6 +93,7 @@ describe('spend rows for limited and blocked calls', () => {
         ['paid/cheap', 'blocked', 0, true],
         ['paid/dear', 'blocked', 2, false],
         ['paid/dear', 'ok', 2, false],
+        ['paid/cheap', 'ok', 0.5, false],
       ],
     );
   });
