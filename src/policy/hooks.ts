@@ -72,4 +72,6 @@ export interface CallRecorder {
   record(call: ToolCall, admitted: () => Promise<Result>): Promise<Result>;
   /** A client listed tools (`tools/list`) on these servers (one passthrough server, or an aggregate's), begun at `started` (performance.now()). */
   listed?(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void;
+  /** A tools/call on `/mcp` naming a tool no server in scope lists (refused as unknown, before any server). */
+  unresolved?(caller: Caller, called: string, servers: readonly string[], started: number): void;
 }

@@ -113,6 +113,11 @@ export class PolicyStage implements RoutePolicy {
     this.recorder?.listed?.(caller, servers, started, failed);
   }
 
+  /** An aggregate tools/call by a name no server in scope lists (a spend log row). */
+  unresolved(caller: Caller, called: string, servers: readonly string[], started: number): void {
+    this.recorder?.unresolved?.(caller, called, servers, started);
+  }
+
   /** What a caller's listings depend on: its grants, plus whatever the hooks that rewrite listings depend on. */
   listingKey(caller: Caller): string {
     let key = caller.access?.fingerprint ?? 'all';

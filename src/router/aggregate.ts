@@ -201,7 +201,11 @@ export class AggregateSession implements RouteSession {
   private async callByName(r: Resolving, kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
     const name = isObject(params) ? params.name : undefined;
     if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
-    const target = await resolveName(r, kind, name);
+    const started = performance.now();
+    const target = await resolveName(r, kind, name).catch((err: unknown) => {
+      if (kind === 'tools') this.shared.deps.policy.unresolved(r.caller, name, r.servers, started);
+      throw err;
+    });
     if (kind === 'prompts') {
       this.admit(r, target.server, 'prompt', target.name, params!.arguments, name);
       return this.forward(target.server, method, { ...params, name: target.name }, ctx);

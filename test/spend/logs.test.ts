@@ -101,6 +101,12 @@ for (const engine of ENGINES) {
       assert.equal(call.spend, 2);
       const onOther = await api(rig.gw, 'GET', `/spend/logs?api_key=${hashKey(key)}&server=other`);
       assert.equal(onOther.json.data.length, 1, 'the listing names other too');
+      // A name no server in scope lists is refused before any server: still a row, as the client named it.
+      await assert.rejects(c.callTool({ name: 'paid-nope', arguments: {} }));
+      const [unknown] = await rig.logs(`api_key=${hashKey(key)}&outcome=denied`, 1);
+      assert.equal(unknown.mcp_namespaced_tool_name, 'paid-nope');
+      assert.deepEqual(unknown.mcp_server_name.split(',').sort(), ['other', 'paid']);
+      assert.equal(unknown.spend, 0);
     });
 
     it('filters by key, team, user, server, tool, request id and time, and pages newest first', async () => {

@@ -54,6 +54,12 @@ export class SpendRecorder implements CallRecorder {
     }
   }
 
+  /** Unknown to this caller, whether hidden by its grants or not there at all (one answer for both, on purpose): `denied`. */
+  unresolved(caller: Caller, called: string, servers: readonly string[], started: number): void {
+    const startTime = Date.now() - (performance.now() - started);
+    this.writer.add(row(caller, 'call_mcp_tool', servers.join(','), called, 'denied', startTime, started, undefined, 0));
+  }
+
   listed(caller: Caller, servers: readonly string[], started: number, failed = false): void {
     const startTime = Date.now() - (performance.now() - started);
     this.writer.add(row(caller, 'list_mcp_tools', servers.join(','), null, failed ? 'error' : 'ok', startTime, started, undefined, 0));
