@@ -81,10 +81,12 @@ describe('spend rows for limited and blocked calls', () => {
     assert.deepEqual(await stage.call(call('dear', { post: true }), forward), guardrailText('post-guard'));
     await stage.call(call('dear', {}), forward);
     await stage.call(call('cheap', { rebuild: true }), forward);
-    assert.equal(reached, 3);
+    // A tool's own failure (isError without the guardrail text) is an error, and it was a call: charged.
+    await stage.call(call('cheap', {}), async () => (reached++, { isError: true, content: [{ type: 'text', text: 'boom' }] }));
+    assert.equal(reached, 4);
     await spend.writer.flush();
     const rows = await gw.store.query<{ tool: string; outcome: string; spend: number; upstream_ms: number | null }>(
-      `SELECT tool, outcome, spend, upstream_ms FROM toolgate_spend_logs WHERE api_key = 'master' AND server = 'paid' ORDER BY id DESC LIMIT 5`,
+      `SELECT tool, outcome, spend, upstream_ms FROM toolgate_spend_logs WHERE api_key = 'master' AND server = 'paid' ORDER BY id DESC LIMIT 6`,
     );
     assert.deepEqual(
       rows.reverse().map((r) => [r.tool, r.outcome, r.spend, r.upstream_ms === null]),
@@ -94,6 +96,7 @@ describe('spend rows for limited and blocked calls', () => {
         ['paid/dear', 'blocked', 2, false],
         ['paid/dear', 'ok', 2, false],
         ['paid/cheap', 'ok', 0.5, false],
+        ['paid/cheap', 'error', 0.5, false],
       ],
     );
   });
