@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { ExchangeStore } from './edge/mrtr.js';
@@ -24,6 +23,8 @@ import { startIdentityPlane } from './admin/identity-plane.js';
 import { startServerPlane } from './admin/server-plane.js';
 import { serverRoutes, type ServerRouteDeps } from './admin/servers.js';
 import { openStore } from './store/open.js';
+import { startSpend } from './policy/spend/spend.js';
+import { spendRoutes } from './admin/spend-routes.js';
 import type { Store } from './store/types.js';
 
 import { TOOLGATE_VERSION } from './version.js';
@@ -48,8 +49,6 @@ export interface StartOptions {
   log: Logger;
   /** A store opened by the caller (tests share one); the gateway then leaves closing it to them. */
   store?: Store;
-  /** Who is asking, in place of the identity snapshot's resolver (tests with fixed grants). */
-  callers?: Pick<KeyResolver, 'resolve' | 'authenticate'>;
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
@@ -58,6 +57,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
   const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
+  // Spend is loaded before serving: budget checks read it from memory from the first call on.
+  const spend = await startSpend({ store, log, bufferRows: config.settings.spendLogBufferRows });
   // The server routes are mounted now and read their dependencies (registry, policy) once those exist.
   let serverDeps: ServerRouteDeps | undefined;
   const identity = await startIdentityPlane({
@@ -66,8 +67,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     servers: config.servers,
     access: config.access,
     log,
-    routes: [serverRoutes(() => serverDeps)],
+    routes: [spendRoutes(() => spend.writer.stats()), serverRoutes(() => serverDeps)],
   });
+  spend.useIdentity(identity.snapshot);
   const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
@@ -91,7 +93,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   for (const s of config.servers) registry.add(s);
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
-  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
+  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [spend.budget], spend.recorder(registry));
   // Stored servers (store_model_in_db) join the registry before the gateway listens.
   const serverPlane = await startServerPlane(config, { store, registry, policy, log });
   serverDeps = serverPlane.deps;
@@ -110,7 +112,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   let ready = false;
   const server = createEdgeServer({
     log,
-    keys: opts.callers ?? identity.keys,
+    keys: identity.keys,
     routes: [identity.admin],
     scopes: new ScopeResolver(registry, policy),
     upstreams: registry,
@@ -128,6 +130,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
   }).catch(async (err: unknown) => {
+    await spend.close();
     await store.close();
     throw err;
   });
@@ -158,6 +161,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       });
       await registry.close();
       await transports.close();
+      // Every answered call's spend row is written before the store closes.
+      await spend.close();
       if (!opts.store) await store.close();
     },
   };

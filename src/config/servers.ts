@@ -82,6 +82,14 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     toolNameToDescription: f.tool_name_to_description ?? {},
     prefixMode: f.prefix_mode,
     instructions: f.instructions,
+    ...(f.mcp_info?.mcp_server_cost_info && {
+      mcpInfo: {
+        costInfo: {
+          defaultCostPerQuery: f.mcp_info.mcp_server_cost_info.default_cost_per_query,
+          toolNameToCostPerQuery: f.mcp_info.mcp_server_cost_info.tool_name_to_cost_per_query ?? {},
+        },
+      },
+    }),
   };
 }
 

@@ -43,6 +43,7 @@ function settingsFields(env: Env) {
     data_dir: resolvable(env).pipe(z.string().min(1, 'must name a directory, e.g. .toolgate')),
     upstream_allowlist: z.array(z.string()),
     health_check_interval_seconds: z.number().min(0, 'must be 0 (off) or more seconds'),
+    spend_log_buffer_rows: z.number().int('must be a whole number').positive('must be greater than 0'),
   };
 }
 
@@ -99,6 +100,7 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
     ...(f.upstream_allowlist !== undefined && { upstreamAllowlist: f.upstream_allowlist }),
     ...(f.health_check_interval_seconds !== undefined && { healthCheckIntervalMs: f.health_check_interval_seconds * 1000 }),
+    ...(f.spend_log_buffer_rows !== undefined && { spendLogBufferRows: f.spend_log_buffer_rows }),
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
   };
 }

@@ -70,6 +70,13 @@ export interface ServerConfig {
    * Absent for config.yaml servers, which are trusted as written.
    */
   origin?: 'api';
+  /** LiteLLM's `mcp_info`: what a call costs (`mcp_server_cost_info`); absent when not configured. */
+  mcpInfo?: McpInfo;
+}
+
+/** LiteLLM's `mcp_info.mcp_server_cost_info`: a call's price is the tool's own, else the default, else 0. */
+export interface McpInfo {
+  costInfo?: { defaultCostPerQuery?: number; toolNameToCostPerQuery: Record<string, number> };
 }
 
 export interface GatewaySettings {
@@ -128,6 +135,8 @@ export interface GatewaySettings {
   dataDir?: string;
   /** LiteLLM's `DATABASE_URL` (environment or `environment_variables:`): PostgreSQL instead of the embedded store. */
   databaseUrl?: string;
+  /** Spend log rows held while the store is down (`toolgate_settings.spend_log_buffer_rows`); beyond it rows are dropped and counted. */
+  spendLogBufferRows?: number;
 }
 
 /** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */

@@ -15,6 +15,25 @@ export interface ToolCall {
   arguments?: Record<string, unknown>;
   /** Aborted when the client cancels or goes away. */
   signal: AbortSignal;
+  /**
+   * What the stages learned about this call, for the recorder (set by the recorder, shared by the
+   * copies hooks make with `{...call}`: a symbol-keyed property survives the spread).
+   */
+  [CALL_NOTES]?: CallNotes;
+}
+
+/**
+ * The key of a ToolCall's notes. A guardrail hook that blocks a call (its result `isError` with
+ * "Guardrail violation - <name>: <reason>") sets `call[CALL_NOTES].blocked = '<name>'` so the spend
+ * row says `blocked`; the recorder also recognises that text, so a hook that does not set it is still counted.
+ */
+export const CALL_NOTES = Symbol('toolgate.callNotes');
+
+export interface CallNotes {
+  /** Milliseconds the upstream took (PolicyStage measures `forward`); absent when the call never reached it. */
+  upstreamMs?: number;
+  /** The guardrail that blocked the call. */
+  blocked?: string;
 }
 
 /** Forwards the (possibly rewritten) call to the upstream and returns its result. */
@@ -51,4 +70,8 @@ export interface CallRecorder {
   applies(caller: Caller, server: string): boolean;
   /** Runs `admitted` (the access decision, then the other hooks and the upstream) and records what came of it. */
   record(call: ToolCall, admitted: () => Promise<Result>): Promise<Result>;
+  /** A client listed tools (`tools/list`) on these servers (one passthrough server, or an aggregate's), begun at `started` (performance.now()). */
+  listed?(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void;
+  /** A tools/call on `/mcp` naming a tool no server in scope lists (refused as unknown, before any server). */
+  unresolved?(caller: Caller, called: string, servers: readonly string[], started: number): void;
 }

@@ -177,7 +177,10 @@ export class AggregateSession implements RouteSession {
   }
 
   private async list(r: Resolving, kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
+    const started = performance.now();
     const view = await this.shared.view(kind, r.servers, this.profile.capabilities, r.caller);
+    // Servers that could not be listed are in the view's outcomes; the listing itself was answered.
+    if (kind === 'tools') this.shared.deps.policy.listed(r.caller, r.servers, started);
     const v = this.cursorScope(r) + ':' + kind;
     let start = 0;
     if (isObject(params) && params.cursor !== undefined) {
@@ -198,7 +201,11 @@ export class AggregateSession implements RouteSession {
   private async callByName(r: Resolving, kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
     const name = isObject(params) ? params.name : undefined;
     if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
-    const target = await resolveName(r, kind, name);
+    const started = performance.now();
+    const target = await resolveName(r, kind, name).catch((err: unknown) => {
+      if (kind === 'tools') this.shared.deps.policy.unresolved(r.caller, name, r.servers, started);
+      throw err;
+    });
     if (kind === 'prompts') {
       this.admit(r, target.server, 'prompt', target.name, params!.arguments, name);
       return this.forward(target.server, method, { ...params, name: target.name }, ctx);

@@ -104,7 +104,7 @@ export class PassthroughSession implements RouteSession {
       result = await this.callTool(params as Result & { name: string }, ctx, forward);
     } else {
       if (!untouched) params = this.admit(method, params, ctx.caller);
-      result = await forward(params);
+      result = method === 'tools/list' ? await this.listing(ctx.caller, () => forward(params)) : await forward(params);
     }
     if (!untouched) result = this.present(method, result, ctx.caller);
     return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method)
@@ -145,6 +145,19 @@ export class PassthroughSession implements RouteSession {
     return this.deps.policy.call({ caller: ctx.caller, server: this.server, tool, called, arguments: args, signal: ctx.signal }, (c) =>
       forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }),
     );
+  }
+
+  /** A tools/list, answered or failed, is recorded (a spend log row). */
+  private async listing(caller: Caller, list: () => Promise<Result>): Promise<Result> {
+    const started = performance.now();
+    try {
+      const result = await list();
+      this.deps.policy.listed(caller, [this.server], started);
+      return result;
+    } catch (err) {
+      this.deps.policy.listed(caller, [this.server], started, true);
+      throw err;
+    }
   }
 
   /** The request as the upstream gets it, once the policy admitted it (a display name mapped back to the tool's own). */
