@@ -102,6 +102,24 @@ for (const engine of ENGINES) {
       });
       assert.equal(litellm.status, 201, 'LiteLLM fields Toolgate does not act on are accepted, as in config.yaml');
       assert.deepEqual(litellm.json.mcp_info, { server_name: 'x' });
+      const priced = await api(gw, 'POST', '/v1/mcp/server', {
+        server_name: 'c_' + uid(),
+        url: upstream.url,
+        mcp_info: { mcp_server_cost_info: { default_cost_per_query: 0.5 } },
+      });
+      assert.equal(priced.status, 201, priced.text);
+      assert.equal(
+        gw.registry.get(priced.json.server_name)?.config.mcpInfo?.costInfo?.defaultCostPerQuery,
+        0.5,
+        "mcp_info read by config.yaml's rules",
+      );
+      const badPrice = await api(gw, 'POST', '/v1/mcp/server', {
+        server_name: 'c_' + uid(),
+        url: upstream.url,
+        mcp_info: { mcp_server_cost_info: { default_cost_per_query: 'free' } },
+      });
+      assert.equal(badPrice.status, 400);
+      assert.match(badPrice.json.error.param, /^mcp_info/);
       assert.equal((await api(gw, 'POST', '/v1/mcp/server', { server_name: 'x', credentials: 'nope' })).json.error.param, 'credentials');
     });
 
