@@ -19,6 +19,7 @@ import { ScopeResolver } from './router/scope.js';
 import { TaskHandles } from './router/tasks.js';
 import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
+import { parseAllowlist, type Resolver } from './upstream/egress.js';
 import { Upstream } from './upstream/upstream.js';
 import { startIdentityPlane } from './admin/identity-plane.js';
 import { openStore } from './store/open.js';
@@ -48,6 +49,8 @@ export interface StartOptions {
   store?: Store;
   /** Who is asking, in place of the identity snapshot's resolver (tests with fixed grants). */
   callers?: Pick<KeyResolver, 'resolve' | 'authenticate'>;
+  /** How API-registered servers' host names resolve for the SSRF guard (tests inject one); default dns.lookup. */
+  resolve?: Resolver;
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
@@ -57,7 +60,10 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
   const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
-  const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
+  const transports = transportFactory({
+    maxResponseBytes: config.settings.maxUpstreamResponseBytes,
+    egress: { allowlist: parseAllowlist(config.settings.upstreamAllowlist ?? []), resolve: opts.resolve },
+  });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
   // replica; replicas behind one load balancer must share `state_secret`.

@@ -2,6 +2,8 @@ import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/types.js';
 import type { Credentials } from './credentials/types.js';
+import { egressAgent } from './egress-agent.js';
+import { EMPTY_ALLOWLIST, type Allowlist, type Resolver } from './egress.js';
 import { StreamableHttpTransport } from './http.js';
 import type { Redactor } from './redact.js';
 import { SseTransport } from './sse.js';
@@ -11,6 +13,8 @@ import type { UpstreamTransport } from './transport.js';
 export interface TransportLimits {
   /** The largest response body or event accepted from an HTTP upstream (toolgate_settings.max_upstream_response_bytes). */
   maxResponseBytes?: number;
+  /** The SSRF guard for API-registered servers (`origin: 'api'`): what they may reach, and how names resolve. */
+  egress?: { allowlist?: Allowlist; resolve?: Resolver };
 }
 
 /**
@@ -21,7 +25,11 @@ export function transportFactory(limits: TransportLimits = {}): {
   create: (server: ServerConfig, credentials: Credentials, log: Logger, redactor?: Redactor) => UpstreamTransport;
   close(): Promise<void>;
 } {
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+  const agentOptions = { keepAliveTimeout: 30_000, connections: 64, pipelining: 1 };
+  const agent = new Agent(agentOptions);
+  // API-registered servers never share the trusted agent's connections: theirs are checked on connect.
+  let guarded: Agent | undefined;
+  const guardedAgent = () => (guarded ??= egressAgent(limits.egress?.allowlist ?? EMPTY_ALLOWLIST, limits.egress?.resolve, agentOptions));
   return {
     create(server, credentials, log, redactor) {
       if (server.transport === 'stdio') {
@@ -41,12 +49,14 @@ export function transportFactory(limits: TransportLimits = {}): {
         serverName: server.name,
         timeoutMs: server.timeoutMs,
         log,
-        dispatcher: agent,
+        dispatcher: server.origin === 'api' ? guardedAgent() : agent,
         redactor,
         maxResponseBytes: limits.maxResponseBytes,
       };
       return server.transport === 'sse' ? new SseTransport(opts) : new StreamableHttpTransport(opts);
     },
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([agent.close(), guarded?.close()]);
+    },
   };
 }
