@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/types.js';
 import { isObject } from '../mcp/jsonrpc.js';
+import { UpstreamError } from '../upstream/transport.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { ServerSource } from './registry.js';
 
@@ -119,8 +120,23 @@ export class HealthChecks {
   }
 
   private async listTools(upstream: Upstream, signal: AbortSignal): Promise<void> {
-    const session = await upstream.sharedSession({});
-    const caps = session.initializeResult?.capabilities;
-    await session.request(isObject(caps) && 'tools' in caps ? 'tools/list' : 'ping', undefined, { signal, timeoutMs: this.opts.timeoutMs });
+    const ask = async () => {
+      const session = await upstream.sharedSession({});
+      const caps = session.initializeResult?.capabilities;
+      const method = isObject(caps) && 'tools' in caps ? 'tools/list' : 'ping';
+      return { session, answer: session.request(method, undefined, { signal, timeoutMs: this.opts.timeoutMs }) };
+    };
+    const first = await ask();
+    try {
+      await first.answer;
+    } catch (err) {
+      // A restarted server forgot the session: that one is closed (the pool opens the next), as the
+      // Upstream's own recovery probe does; a new session after a loss is not a session per probe.
+      if (!(err instanceof UpstreamError && err.failure === 'session-lost')) throw err;
+      await first.session.close();
+      await (
+        await ask()
+      ).answer;
+    }
   }
 }

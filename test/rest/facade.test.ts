@@ -37,8 +37,8 @@ describe('REST facade: /mcp-rest/tools/list and /mcp-rest/tools/call', () => {
     await stopAll([github, jira, secret]);
   });
 
-  const list = (query: string, with_ = key) => api(gw, 'GET', `/mcp-rest/tools/list${query}`, undefined, with_);
-  const call = (body: unknown, with_ = key) => api(gw, 'POST', '/mcp-rest/tools/call', body, with_);
+  const list = (query: string, with_: string | null = key) => api(gw, 'GET', `/mcp-rest/tools/list${query}`, undefined, with_);
+  const call = (body: unknown, with_: string | null = key) => api(gw, 'POST', '/mcp-rest/tools/call', body, with_);
   const names = (tools: { name: string }[]) => tools.map((t) => t.name);
 
   it("lists one server's tools in LiteLLM's shape, with the server named on each", async () => {
