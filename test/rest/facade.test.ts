@@ -23,7 +23,7 @@ describe('REST facade: /mcp-rest/tools/list and /mcp-rest/tools/call', () => {
       startCatalogServer({ name: 'secret', tools: [tool('hidden_tool')] }),
     ]);
     gw = await startTestGateway(
-      `mcp_servers:\n  github:\n    url: ${github.url}\n  jira:\n    url: ${jira.url}\n  secret:\n    url: ${secret.url}\n`,
+      `mcp_servers:\n  github:\n    url: ${github.url}\n    allowed_params: { search_repos: [q] }\n  jira:\n    url: ${jira.url}\n  secret:\n    url: ${secret.url}\n`,
     );
     const k = await api(gw, 'POST', '/key/generate', {
       key_alias: `rest-${uid()}`,
@@ -93,6 +93,15 @@ describe('REST facade: /mcp-rest/tools/list and /mcp-rest/tools/call', () => {
     assert.equal(textOf(own.json), 'github:get_issue:{"x":"1"}', own.text);
     const found = await call({ name: 'jira-create_ticket', arguments: {} });
     assert.equal(textOf(found.json), 'jira:create_ticket:{}', found.text);
+  });
+
+  it("goes through the MCP path's policy pipeline: allowed_params refuses before the upstream", async () => {
+    const before = github.calls.length;
+    const r = await call({ server_id: 'github', name: 'search_repos', arguments: { q: 'x', limit: 5 } });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.error.type, 'access_denied');
+    assert.match(r.json.error.message, /Parameters \['limit'\] are not allowed for tool search_repos/);
+    assert.equal(github.calls.length, before);
   });
 
   it('403 access_denied for a tool the key may not call; the upstream never sees it', async () => {
