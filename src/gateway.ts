@@ -94,7 +94,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   const makeUpstream = (s: ServerConfig) =>
     new Upstream(s, {
       log,
-      credentials: credentialsFor(s, { log }),
+      // An API-registered server's token endpoint is fetched through the SSRF guard like the server itself.
+      credentials: credentialsFor(s, { log, ...(s.origin === 'api' && { fetchImpl: transports.guardedFetch }) }),
       createTransport: transports.create,
       clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
       stateTokens,

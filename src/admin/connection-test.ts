@@ -47,7 +47,7 @@ export function serverFromRequest(body: Record<string, unknown>): ServerConfig {
 }
 
 function firstField(message: string | undefined): string | null {
-  const m = message && /^([a-z_]+)[.:[]/.exec(message);
+  const m = message && /^([a-z0-9_]+)[.:[]/.exec(message);
   return m ? m[1]! : null;
 }
 

@@ -124,7 +124,7 @@ const KIND: Record<Exclude<AddressClass, 'public'>, string> = {
 };
 
 function refusal(host: string, address: string, kind: Exclude<AddressClass, 'public'>): string {
-  const where = host === address ? `${address}` : `"${host}" (${address})`;
+  const where = !parseIp(address) ? `"${host}"` : host === address ? address : `"${host}" (${address})`;
   if (kind === 'metadata-or-link-local')
     return `upstream ${where} is ${KIND[kind]}, which is always refused (${ALLOWLIST_SETTING} cannot admit it)`;
   return `upstream ${where} is ${KIND[kind]}; add the host or its CIDR to ${ALLOWLIST_SETTING} to allow it`;

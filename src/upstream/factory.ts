@@ -1,9 +1,9 @@
-import { Agent } from 'undici';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/types.js';
 import type { Credentials } from './credentials/types.js';
 import { egressAgent } from './egress-agent.js';
-import { EMPTY_ALLOWLIST, type Allowlist, type Resolver } from './egress.js';
+import { EgressRefused, EMPTY_ALLOWLIST, type Allowlist, type Resolver } from './egress.js';
 import { StreamableHttpTransport } from './http.js';
 import type { Redactor } from './redact.js';
 import { SseTransport } from './sse.js';
@@ -23,6 +23,8 @@ export interface TransportLimits {
  */
 export function transportFactory(limits: TransportLimits = {}): {
   create: (server: ServerConfig, credentials: Credentials, log: Logger, redactor?: Redactor) => UpstreamTransport;
+  /** fetch through the SSRF guard, for what an API-registered server makes the gateway fetch besides MCP (OAuth token endpoints). */
+  guardedFetch: typeof fetch;
   close(): Promise<void>;
 } {
   const agentOptions = { keepAliveTimeout: 30_000, connections: 64, pipelining: 1 };
@@ -55,6 +57,11 @@ export function transportFactory(limits: TransportLimits = {}): {
       };
       return server.transport === 'sse' ? new SseTransport(opts) : new StreamableHttpTransport(opts);
     },
+    guardedFetch: ((url: string, init?: RequestInit) =>
+      undiciFetch(url, { ...(init as object), dispatcher: guardedAgent() }).catch((err: Error) => {
+        // fetch wraps the refusal in "fetch failed"; the refusal itself says what to change.
+        throw err.cause instanceof EgressRefused ? err.cause : err;
+      })) as unknown as typeof fetch,
     close: async () => {
       await Promise.all([agent.close(), guarded?.close()]);
     },

@@ -141,6 +141,18 @@ describe('connection tests', () => {
     assert.match(rebound.json.message, /"flip\.test" \(169\.254\.169\.254\) is a link-local or cloud-metadata address/);
   });
 
+  it("fetches an API server's OAuth token endpoint through the guard too", async () => {
+    const r = await test('connection', {
+      url: `http://ok.test:${port}/mcp`,
+      auth_type: 'oauth2',
+      oauth2_flow: 'client_credentials',
+      credentials: { client_id: 'id', client_secret: CANARY, token_url: 'http://metadata.google.internal/token' },
+    });
+    assert.equal(r.json.status, 'error', r.text);
+    assert.match(r.json.message, /"metadata\.google\.internal".*always refused/);
+    assert.ok(!r.text.includes(CANARY));
+  });
+
   it('validates the body with the config messages', async () => {
     const noUrl = await test('connection', { transport: 'http' });
     assert.equal(noUrl.status, 400);
