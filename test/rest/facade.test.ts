@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { api, uid } from '../admin/api.js';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
@@ -155,6 +158,27 @@ describe('REST facade: /mcp-rest/tools/list and /mcp-rest/tools/call', () => {
     assert.equal((await api(gw, 'GET', '/mcp-rest/tools/call')).status, 405);
     assert.equal((await api(gw, 'POST', '/mcp-rest/tools/list', {})).status, 405);
     assert.equal((await list('?server_id=github')).status, 200);
+  });
+
+  it('never answers with the credentials, even when the upstream echoes them', async () => {
+    const canary = 'canary-rest-credential-51c2e8';
+    const echo = http.createServer((req, res) => res.writeHead(500).end(`denied for ${req.headers.authorization}`));
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/mcp`;
+    gw.registry.add({ ...gw.registry.get('jira')!.config, name: 'echoer', url, auth: { type: 'bearer_token', value: canary } });
+    try {
+      const listed = await list('?server_id=echoer', TEST_KEY);
+      assert.equal(listed.status, 502, listed.text);
+      assert.match(listed.json.message, /HTTP 500/);
+      const called = await call({ server_id: 'echoer', name: 'anything', arguments: {} }, TEST_KEY);
+      assert.equal(called.status, 502, called.text);
+      for (const r of [listed, called]) assert.ok(!r.text.includes(canary), r.text);
+      assert.ok(!gw.logs.join('').includes(canary));
+    } finally {
+      await gw.registry.remove('echoer');
+      echo.close();
+    }
   });
 
   it('reports an upstream that is down in the same shape (502), naming the server', async () => {
