@@ -78,6 +78,18 @@ describe('health checks', () => {
     assert.equal(await gw.health.check('nosuch'), undefined);
   });
 
+  it("forgets a changed definition's result and probes the new one", async () => {
+    await until(() => gw.health.status('beta').status === 'healthy', 'beta healthy');
+    const other = await startCatalogServer({ name: 'beta2', tools: [tool('b')] });
+    try {
+      await gw.registry.change({ ...gw.registry.get('beta')!.config, url: other.url });
+      await until(() => other.count('tools/list') > 0 && gw.health.status('beta').status === 'healthy', 'the new definition probed');
+      await gw.registry.change({ ...gw.registry.get('beta')!.config, url: beta.url });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('GET /v1/mcp/server/health answers for the servers the key may use only', async () => {
     await until(() => gw.health.status('beta').status === 'healthy', 'beta healthy');
     const k = await api(gw, 'POST', '/key/generate', { key_alias: `health-${uid()}`, object_permission: { mcp_servers: ['beta'] } });

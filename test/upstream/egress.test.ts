@@ -254,6 +254,8 @@ describe('the connect-time guard (egressAgent)', () => {
         strict.request({ origin: `http://127.0.0.1:${port}`, path: '/', method: 'GET' }),
         /127\.0\.0\.1 is a loopback address/,
       );
+      await assert.rejects(strict.request({ origin: `http://[::1]:${port}`, path: '/', method: 'GET' }), /::1 is a loopback address/);
+      await assert.rejects(strict.request({ origin: `http://[::ffff:a9fe:a9fe]:${port}`, path: '/', method: 'GET' }), /always refused/);
       await strict.close();
     } finally {
       await agent.close();
