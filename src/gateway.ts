@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig, ServerConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { ExchangeStore } from './edge/mrtr.js';
@@ -54,8 +53,6 @@ export interface StartOptions {
   log: Logger;
   /** A store opened by the caller (tests share one); the gateway then leaves closing it to them. */
   store?: Store;
-  /** Who is asking, in place of the identity snapshot's resolver (tests with fixed grants). */
-  callers?: Pick<KeyResolver, 'resolve' | 'authenticate'>;
   /** How API-registered servers' host names resolve for the SSRF guard (tests inject one); default dns.lookup. */
   resolve?: Resolver;
 }
@@ -127,7 +124,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   });
   const upstreamHeaders = upstreamHeadersResolver(registry);
   const rest = createRestFacade({
-    keys: opts.callers ?? identity.keys,
+    keys: identity.keys,
     servers: registry,
     router,
     policy,
@@ -140,7 +137,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   let ready = false;
   const server = createEdgeServer({
     log,
-    keys: opts.callers ?? identity.keys,
+    keys: identity.keys,
     routes: [identity.admin, rest],
     scopes: new ScopeResolver(registry, policy),
     upstreams: registry,
