@@ -63,6 +63,11 @@ export interface ServerConfig {
   toolNameToDescription: Record<string, string>;
   prefixMode?: PrefixMode;
   instructions?: string;
+  /**
+   * 'api': registered through the management API; it connects through the SSRF guard (upstream/egress.ts).
+   * Absent for config.yaml servers, which are trusted as written.
+   */
+  origin?: 'api';
   /** LiteLLM's `mcp_info`: what a call costs (`mcp_server_cost_info`); absent when not configured. */
   mcpInfo?: McpInfo;
 }
@@ -117,6 +122,10 @@ export interface GatewaySettings {
   idleTimeoutMs: number;
   /** Open client connections at most. */
   maxConnections: number;
+  /** Hosts and CIDRs that API-registered servers may reach although private or loopback (`upstream_allowlist`; absent: none). */
+  upstreamAllowlist?: string[];
+  /** Background health checks per server, every this often; 0 = off (`health_check_interval_seconds`; absent: 60 s). */
+  healthCheckIntervalMs?: number;
   /**
    * The embedded store's directory (`toolgate_settings.data_dir`), as written: relative paths are
    * relative to the config file. Absent: `.toolgate/` beside the config file.
