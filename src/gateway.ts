@@ -21,6 +21,11 @@ import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
 import { Upstream } from './upstream/upstream.js';
 import { startIdentityPlane } from './admin/identity-plane.js';
+import { recordAudit } from './admin/audit.js';
+import { pinRoutes } from './admin/pin-routes.js';
+import { Alerts } from './policy/guardrails/alerts.js';
+import { GuardrailHook } from './policy/guardrails/hook.js';
+import { startPinning } from './policy/pins/pinning.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -36,6 +41,8 @@ export interface Gateway {
   upstreams: ServerRegistry;
   /** The control plane's store (embedded, or PostgreSQL with DATABASE_URL), open and migrated. */
   store: Store;
+  /** Guardrail blocks and pinning drift raised so far (counts by alert), beside their log lines and audit rows. */
+  alerts: Alerts;
   close(): Promise<void>;
 }
 
@@ -56,7 +63,22 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
   const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
-  const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
+  // Guardrail blocks and pinning drift: logged and counted at once, audited in the background.
+  const alerts = new Alerts(log, (row) => recordAudit(store, row));
+  const pinning = await startPinning(store, config.servers, alerts, log);
+  const pins = pinRoutes({
+    book: pinning.book,
+    servers: { get: (n) => registry.get(n), names: () => registry.names() },
+    listTools: (server) => pinning.tools.list(server),
+  });
+  const identity = await startIdentityPlane({
+    store,
+    masterKey: config.masterKey,
+    servers: config.servers,
+    access: config.access,
+    log,
+    routes: [pins],
+  });
   const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
@@ -80,7 +102,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   for (const s of config.servers) registry.add(s);
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
-  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
+  pinning.attach(registry);
+  const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log);
+  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [pinning.hook, guardrails]);
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);
@@ -133,8 +157,10 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     registry,
     upstreams: registry,
     store,
+    alerts,
     async close() {
       identity.close();
+      pinning.stop();
       await sessions.closeAll();
       exchanges.closeAll();
       await new Promise<void>((r) => {

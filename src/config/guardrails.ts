@@ -155,7 +155,7 @@ function listOf(raw: unknown, at: KeyPath, issues: IssueList): unknown[] {
 
 function regexRule(pattern: string, name: string, action: GuardrailAction, at: KeyPath, rules: GuardrailRule[], issues: IssueList): void {
   try {
-    new RegExp(pattern, 'gu');
+    new RegExp(pattern, 'g');
   } catch (err) {
     return issues.error(at, `is not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
   }
