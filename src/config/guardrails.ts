@@ -47,11 +47,14 @@ export function parseGuardrails(raw: unknown, env: Env, issues: IssueList): Guar
     return [];
   }
   const out: GuardrailConfig[] = [];
+  const names = new Set<string>();
   raw.forEach((entry, i) => {
+    const name = isMapping(entry) ? entry.guardrail_name : undefined;
+    if (typeof name === 'string' && names.has(name))
+      return issues.error(['guardrails', i, 'guardrail_name'], `${JSON.stringify(name)} is defined twice`);
+    if (typeof name === 'string') names.add(name);
     const g = parseGuardrail(entry, ['guardrails', i], env, issues);
-    if (!g) return;
-    if (out.some((o) => o.name === g.name)) issues.error(['guardrails', i, 'guardrail_name'], `${JSON.stringify(g.name)} is defined twice`);
-    else out.push(g);
+    if (g) out.push(g);
   });
   return out;
 }
@@ -113,6 +116,7 @@ function parseRules(
   issues: IssueList,
 ): GuardrailRule[] {
   const rules: GuardrailRule[] = [];
+  const before = issues.errors.length;
   const prebuilt = (n: unknown, path: KeyPath, a: GuardrailAction) => {
     if (typeof n === 'string' && DETECTORS.includes(n)) rules.push({ type: 'prebuilt', name: n, action: a });
     else issues.error(path, `got ${JSON.stringify(n)}; built-in detectors: ${DETECTORS.join(', ')}`);
@@ -142,7 +146,7 @@ function parseRules(
     if (typeof keyword !== 'string' || keyword === '') return issues.error([...at, 'keywords', i], 'expected a non-empty keyword');
     if (a) rules.push({ type: 'keyword', name: 'keyword', keyword, action: a });
   });
-  if (rules.length === 0 && issues.errors.length === 0) issues.error(at, 'detects nothing: give detectors, patterns or keywords');
+  if (rules.length === 0 && issues.errors.length === before) issues.error(at, 'detects nothing: give detectors, patterns or keywords');
   return rules;
 }
 
