@@ -59,7 +59,13 @@ guardrails:
         ['keyword', 'keyword', 'block'],
       ],
     );
-    assert.deepEqual(hook!.webhook, { url: 'http://127.0.0.1:1/check', apiKey: 'hook-canary-key', headers: {}, timeoutMs: 2000, failOpen: true });
+    assert.deepEqual(hook!.webhook, {
+      url: 'http://127.0.0.1:1/check',
+      apiKey: 'hook-canary-key',
+      headers: {},
+      timeoutMs: 2000,
+      failOpen: true,
+    });
   });
 
   it('names the field and the fix for each mistake, without the webhook key', () => {
@@ -81,7 +87,10 @@ guardrails:
 `,
     );
     const text = errors.join('\n');
-    assert.match(text, /guardrails\[0\]\.litellm_params\.guardrail: got "presidio"; Toolgate runs: toolgate_secrets, .*generic_guardrail_api/);
+    assert.match(
+      text,
+      /guardrails\[0\]\.litellm_params\.guardrail: got "presidio"; Toolgate runs: toolgate_secrets, .*generic_guardrail_api/,
+    );
     assert.match(text, /guardrails\[1\]\.litellm_params\.mode: got "before_call"; allowed: pre_mcp_call, during_mcp_call, post_mcp_call/);
     assert.match(text, /guardrails\[1\]\.litellm_params\.patterns\[0\]: is not a valid regular expression/);
     assert.match(text, /guardrails\[2\]\.litellm_params\.action: got "redact"; allowed: block, mask/);
@@ -113,8 +122,10 @@ mcp_servers:
     assert.equal(c.servers[1]!.pinTools, true);
     assert.deepEqual(c.warnings, []);
     assert.throws(
-      () => parseConfig('mcp_servers:\n  p: { url: "http://127.0.0.1:9/mcp", pin_tools: yes-please, pinned_tools: [a] }\n', 'config.yaml', {}),
-      (err: ConfigError) => /mcp_servers\.p\.pin_tools: expected true or false/.test(err.message) && /mcp_servers\.p\.pinned_tools: /.test(err.message),
+      () =>
+        parseConfig('mcp_servers:\n  p: { url: "http://127.0.0.1:9/mcp", pin_tools: yes-please, pinned_tools: [a] }\n', 'config.yaml', {}),
+      (err: ConfigError) =>
+        /mcp_servers\.p\.pin_tools: expected true or false/.test(err.message) && /mcp_servers\.p\.pinned_tools: /.test(err.message),
     );
   });
 });

@@ -28,6 +28,8 @@ export class GuardrailHook implements PolicyHook {
   private readonly defaults: Guardrail[];
   private readonly perCaller = new WeakMap<Caller, Guardrail[]>();
   private readonly seen = new Set<string>();
+  /** Tools hidden from listings by a guardrail (guardrail, server, tool): a call to one is blocked too, so listing and calling agree. */
+  private readonly hidden = new Set<string>();
 
   constructor(
     configs: readonly GuardrailConfig[],
@@ -69,6 +71,8 @@ export class GuardrailHook implements PolicyHook {
     let c = call;
     for (const g of gs) {
       if (!g.modes.has('pre_mcp_call')) continue;
+      if (this.hidden.has(`${g.name}\0${c.server}\0${c.tool}`))
+        return this.blocked(g, 'the tool description failed this guardrail', 'pre_mcp_call', c);
       const v = await g.check('tool_arguments', c.arguments, ctx('pre_mcp_call', c));
       if (v.action === 'block') return this.blocked(g, v.reason, 'pre_mcp_call', c);
       if (v.action === 'mask') c = { ...c, arguments: v.value as Record<string, unknown> };
@@ -101,6 +105,9 @@ export class GuardrailHook implements PolicyHook {
       let tool: Item | undefined = item;
       for (const g of gs) {
         const v = g.checkTool(tool);
+        const key = `${g.name}\0${server}\0${String(item.name)}`;
+        if (v.action === 'block') this.hidden.add(key);
+        else this.hidden.delete(key);
         if (v.action === 'allow') continue;
         this.descriptionAlert(
           caller,
