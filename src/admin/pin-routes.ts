@@ -59,16 +59,22 @@ export function pinRoutes(deps: PinRouteDeps): { routes: AdminRoute[]; prefixes:
     const tools = Object.fromEntries(
       listed.filter((t) => typeof t.name === 'string' && (!wanted || wanted.includes(t.name))).map((t) => [t.name as string, pinOf(t)]),
     );
-    await ctx.store.transaction(async (tx) => {
-      await deps.book.save(server, tools, ctx.actor, { tx });
-      await recordAudit(tx, {
-        actor: ctx.actor,
-        action: 'mcp_tools_pinned',
-        objectType: 'mcp_server',
-        objectId: server,
-        after: { tools: Object.keys(tools) },
+    await ctx.store
+      .transaction(async (tx) => {
+        await deps.book.save(server, tools, ctx.actor, { tx });
+        await recordAudit(tx, {
+          actor: ctx.actor,
+          action: 'mcp_tools_pinned',
+          objectType: 'mcp_server',
+          objectId: server,
+          after: { tools: Object.keys(tools) },
+        });
+      })
+      .catch(async (err: unknown) => {
+        // The pins went into memory before the commit: a failed write must not leave them there.
+        await deps.book.reload().catch(() => {});
+        throw err;
       });
-    });
     await ctx.store.publish({ kind: PINS_KIND, id: server });
     return shown(server, deps.book.pins(server));
   };

@@ -115,6 +115,13 @@ for (const engine of ENGINES) {
       const unknown = await api(gw, 'POST', '/v1/mcp/server/nope/pin', {});
       assert.equal(unknown.status, 404);
       assert.match(unknown.json.error.message, /No MCP server nope/);
+      const bad = await api(gw, 'POST', '/v1/mcp/server/p/pin', { tools: 'echo' });
+      assert.deepEqual(bad.json, {
+        error: { message: 'tools: expected a list of tool names', type: 'bad_request_error', param: 'tools', code: '400' },
+      });
+      const missing = await api(gw, 'POST', '/v1/mcp/server/p/pin', { tools: ['echo', 'ghost'] });
+      assert.equal(missing.status, 400);
+      assert.match(missing.json.error.message, /server p does not list ghost/);
       const r = await api(gw, 'POST', '/v1/mcp/server/p/pin', {});
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.pinned_tools.echo.description, RUG_PULL);

@@ -120,7 +120,8 @@ export class PinBook {
     if (s.pinTools) this.learning.add(s.name);
   }
 
-  private async reload(): Promise<void> {
+  /** Reads every stored pin again (after a change event, or a write that failed). */
+  async reload(): Promise<void> {
     const rows = await this.store.query<PinRow>(
       'SELECT s.server_name, p.tool_name, p.description, p.input_schema FROM toolgate_pinned_servers s LEFT JOIN toolgate_tool_pins p ON p.server_name = s.server_name',
     );
