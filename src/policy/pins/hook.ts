@@ -118,13 +118,15 @@ export class PinningHook implements PolicyHook {
     return o.prints.get(tool);
   }
 
-  /** Records what a listing showed; a full listing (`complete`) replaces the record, a page adds to it. */
+  /** Records what a listing showed; a full listing (`complete`) replaces the record and clears `stale`, a page adds to it. */
   private observe(server: string, items: readonly Item[], complete: boolean): void {
     let o = this.observed.get(server);
-    if (!o) this.observed.set(server, (o = { prints: new Map(), stale: false }));
+    // Only a complete listing (ours) vouches for every tool: a client's page, or a listing filtered by its
+    // grants, updates what it shows but leaves the rest to be looked up at the next call.
+    if (!o) this.observed.set(server, (o = { prints: new Map(), stale: !complete }));
     if (complete) o.prints.clear();
     for (const t of items) if (typeof t.name === 'string') o.prints.set(t.name, fingerprint(pinOf(t)));
-    o.stale = false;
+    if (complete) o.stale = false;
   }
 
   private learn(server: string, items: readonly Item[]): void {
