@@ -72,6 +72,10 @@ function parseGuardrail(raw: unknown, at: KeyPath, env: Env, issues: IssueList):
     return undefined;
   }
   const before = issues.errors.length;
+  // A guardrail for model calls only (LiteLLM's pre_call, post_call...) is LiteLLM's business: the same
+  // file may drive a LiteLLM proxy, so it passes silently whatever its provider.
+  const written = Array.isArray(p.mode) ? p.mode : [p.mode];
+  if (p.mode !== undefined && written.length > 0 && written.every((m) => LLM_MODES.has(m as string))) return undefined;
   warnUnknownKeys(p, KEYS, () => true, pAt, issues);
   const provider = p.guardrail;
   if (typeof provider !== 'string' || ![...BUILT_IN, WEBHOOK].includes(provider)) {

@@ -68,6 +68,17 @@ guardrails:
     });
   });
 
+  it("passes LiteLLM's model-call guardrails silently (the same file may drive a LiteLLM proxy)", () => {
+    const c = parseConfig(
+      SERVERS +
+        'guardrails:\n  - guardrail_name: presidio-llm\n    litellm_params: { guardrail: presidio, mode: [pre_call, post_call], output_parse_pii: true }\n',
+      'config.yaml',
+      {},
+    );
+    assert.deepEqual(c.guardrails, []);
+    assert.deepEqual(c.warnings, []);
+  });
+
   it('names the field and the fix for each mistake, without the webhook key', () => {
     const errors = errorsOf(
       `
