@@ -103,7 +103,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
   pinning.attach(registry);
-  const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log);
+  const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
   const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [pinning.hook, guardrails]);
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);

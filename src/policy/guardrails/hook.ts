@@ -8,6 +8,7 @@ import { guardrailBlock } from './block.js';
 import { Guardrail, type CheckContext } from './guardrail.js';
 import { runDuring } from './during.js';
 import type { Subject, Verdict } from './verdict.js';
+import type { ToolObserver } from '../pins/observer.js';
 
 type Result = Record<string, unknown>;
 type Item = Record<string, unknown>;
@@ -28,13 +29,15 @@ export class GuardrailHook implements PolicyHook {
   private readonly defaults: Guardrail[];
   private readonly perCaller = new WeakMap<Caller, Guardrail[]>();
   private readonly seen = new Set<string>();
-  /** Tools hidden from listings by a guardrail (guardrail, server, tool): a call to one is blocked too, so listing and calling agree. */
-  private readonly hidden = new Set<string>();
+  /** Per listed tool object and guardrail: whether its description is blocked (checked once per object). */
+  private readonly verdicts = new WeakMap<Item, Map<Guardrail, boolean>>();
 
   constructor(
     configs: readonly GuardrailConfig[],
     private readonly alerts: Alerts,
     private readonly log: Logger,
+    /** What each upstream lists now: a call to a tool whose description a guardrail blocks is blocked too. */
+    private readonly observer?: ToolObserver,
   ) {
     const warn = (guardrail: string, reason: string) => log.warn({ guardrail, reason }, 'guardrail webhook gave no verdict');
     this.all = configs.map((c) => new Guardrail(c, warn));
@@ -71,8 +74,9 @@ export class GuardrailHook implements PolicyHook {
     let c = call;
     for (const g of gs) {
       if (!g.modes.has('pre_mcp_call')) continue;
-      if (this.hidden.has(`${g.name}\0${c.server}\0${c.tool}`))
+      if (g.checksListings && (await this.descriptionBlocked(g, c))) {
         return this.blocked(g, 'the tool description failed this guardrail', 'pre_mcp_call', c);
+      }
       const v = await g.check('tool_arguments', c.arguments, ctx('pre_mcp_call', c));
       if (v.action === 'block') return this.blocked(g, v.reason, 'pre_mcp_call', c);
       if (v.action === 'mask') c = { ...c, arguments: v.value as Record<string, unknown> };
@@ -100,14 +104,12 @@ export class GuardrailHook implements PolicyHook {
     if (kind !== 'tool') return items as Item[];
     const gs = this.guardrailsOf(caller).filter((g) => g.checksListings);
     if (gs.length === 0) return items as Item[];
+    this.observer?.observe(server, items, false);
     const out: Item[] = [];
     for (const item of items) {
       let tool: Item | undefined = item;
       for (const g of gs) {
         const v = g.checkTool(tool);
-        const key = `${g.name}\0${server}\0${String(item.name)}`;
-        if (v.action === 'block') this.hidden.add(key);
-        else this.hidden.delete(key);
         if (v.action === 'allow') continue;
         this.descriptionAlert(
           caller,
@@ -134,6 +136,17 @@ export class GuardrailHook implements PolicyHook {
       .filter((g) => g.checksListings)
       .map((g) => g.name)
       .join(',');
+  }
+
+  /** Whether the tool, as its server lists it now, has a description this guardrail blocks (a listing that fails: no). */
+  private async descriptionBlocked(g: Guardrail, c: ToolCall): Promise<boolean> {
+    const tool = await this.observer?.current(c.server, c.tool).catch(() => undefined);
+    if (!tool) return false;
+    let byGuardrail = this.verdicts.get(tool);
+    if (!byGuardrail) this.verdicts.set(tool, (byGuardrail = new Map()));
+    let blocked = byGuardrail.get(g);
+    if (blocked === undefined) byGuardrail.set(g, (blocked = g.checkTool(tool).action === 'block'));
+    return blocked;
   }
 
   private blocked(g: Guardrail, reason: string, mode: GuardrailMode, c: ToolCall): Result {

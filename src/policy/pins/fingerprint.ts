@@ -21,3 +21,12 @@ export function fingerprint(pin: ToolPin): string {
 export function pinOf(tool: Record<string, unknown>): ToolPin {
   return { description: typeof tool.description === 'string' ? tool.description : undefined, inputSchema: tool.inputSchema };
 }
+
+const prints = new WeakMap<object, string>();
+
+/** A listed tool's fingerprint, computed once per listed object (calls compare it on every request). */
+export function printOfTool(tool: Record<string, unknown>): string {
+  let p = prints.get(tool);
+  if (p === undefined) prints.set(tool, (p = fingerprint(pinOf(tool))));
+  return p;
+}

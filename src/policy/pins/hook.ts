@@ -4,18 +4,12 @@ import { PolicyDenied } from '../../mcp/errors.js';
 import type { Forward, PolicyHook, ToolCall } from '../hooks.js';
 import type { Alerts } from '../guardrails/alerts.js';
 import type { PinBook } from './book.js';
-import { fingerprint, pinOf } from './fingerprint.js';
+import { pinOf, printOfTool } from './fingerprint.js';
+import type { ToolObserver } from './observer.js';
 import type { UpstreamTools } from './upstream-tools.js';
 
 type Result = Record<string, unknown>;
 type Item = Record<string, unknown>;
-
-/** What the upstream last listed for one pinned server: tool name → fingerprint; stale after a list_changed. */
-interface Observed {
-  prints: Map<string, string>;
-  stale: boolean;
-  refreshing?: Promise<void>;
-}
 
 /** Drift alerts already raised (server, tool, what it became): one alert per change, not per listing. */
 const MAX_ALERTED = 10_000;
@@ -29,20 +23,14 @@ const MAX_ALERTED = 10_000;
  */
 export class PinningHook implements PolicyHook {
   readonly name = 'pinning';
-  private readonly observed = new Map<string, Observed>();
   private readonly alerted = new Set<string>();
 
   constructor(
     private readonly book: PinBook,
     private readonly tools: UpstreamTools,
+    private readonly observer: ToolObserver,
     private readonly alerts: Alerts,
   ) {}
-
-  /** A server's tools may have changed upstream: the next call on it looks again. */
-  changed(server: string): void {
-    const o = this.observed.get(server);
-    if (o) o.stale = true;
-  }
 
   applies(_caller: Caller, server: string): boolean {
     return this.book.pinned(server);
@@ -54,21 +42,22 @@ export class PinningHook implements PolicyHook {
 
   list(_caller: Caller, server: string, kind: TargetKind, items: readonly Item[]): Item[] {
     if (kind !== 'tool') return items as Item[];
-    this.observe(server, items, false);
+    this.observer.observe(server, items, false);
     if (this.book.learns(server)) this.learn(server, items);
     const pins = this.book.pins(server);
     if (!pins) return items as Item[];
-    return items.filter((t) => typeof t.name !== 'string' || this.drift(server, t.name, fingerprint(pinOf(t))) === undefined);
+    return items.filter((t) => typeof t.name !== 'string' || this.drift(server, t.name, printOfTool(t)) === undefined);
   }
 
   async call(call: ToolCall, next: Forward): Promise<Result> {
     const { server, tool } = call;
     if (this.book.learns(server)) {
       const items = await this.tools.list(server);
-      this.observe(server, items, true);
+      this.observer.observe(server, items, true);
       if (this.book.learns(server)) this.learn(server, items);
     }
-    const current = await this.current(server, tool);
+    const listed = await this.observer.current(server, tool);
+    const current = listed && printOfTool(listed);
     const pins = this.book.pins(server);
     if (!pins) return next(call);
     const refuse = (why: string) =>
@@ -100,33 +89,6 @@ export class PinningHook implements PolicyHook {
       );
     }
     return why;
-  }
-
-  /** The tool's fingerprint as the upstream lists it now (undefined: not listed), listing again when stale or never seen. */
-  private async current(server: string, tool: string): Promise<string | undefined> {
-    let o = this.observed.get(server);
-    if (!o) this.observed.set(server, (o = { prints: new Map(), stale: true }));
-    if (o.stale) {
-      const entry = o;
-      // One listing for all the calls that arrive while it runs.
-      entry.refreshing ??= this.tools
-        .list(server)
-        .then((items) => this.observe(server, items, true))
-        .finally(() => (entry.refreshing = undefined));
-      await entry.refreshing;
-    }
-    return o.prints.get(tool);
-  }
-
-  /** Records what a listing showed; a full listing (`complete`) replaces the record and clears `stale`, a page adds to it. */
-  private observe(server: string, items: readonly Item[], complete: boolean): void {
-    let o = this.observed.get(server);
-    // Only a complete listing (ours) vouches for every tool: a client's page, or a listing filtered by its
-    // grants, updates what it shows but leaves the rest to be looked up at the next call.
-    if (!o) this.observed.set(server, (o = { prints: new Map(), stale: !complete }));
-    if (complete) o.prints.clear();
-    for (const t of items) if (typeof t.name === 'string') o.prints.set(t.name, fingerprint(pinOf(t)));
-    if (complete) o.stale = false;
   }
 
   private learn(server: string, items: readonly Item[]): void {
