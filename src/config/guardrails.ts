@@ -189,7 +189,14 @@ function parseWebhook(p: Record<string, unknown>, at: KeyPath, env: Env, issues:
   }
   const headers: Record<string, string> = {};
   if (p.headers !== undefined && !isMapping(p.headers)) issues.error([...at, 'headers'], 'expected a mapping of header: value');
-  else for (const [k, v] of Object.entries(p.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  else {
+    // Header values are often credentials: os.environ/NAME works here as everywhere a secret can stand.
+    for (const [k, v] of Object.entries(p.headers ?? {})) {
+      const value = secret.safeParse(String(v));
+      if (value.success) headers[k.toLowerCase()] = value.data;
+      else issues.error([...at, 'headers', k], value.error.issues[0]?.message ?? 'expected a string or os.environ/NAME');
+    }
+  }
   const timeout = p.timeout ?? DEFAULT_WEBHOOK_TIMEOUT_SECONDS;
   if (typeof timeout !== 'number' || !(timeout > 0)) issues.error([...at, 'timeout'], 'must be a number of seconds greater than 0');
   if (p.fail_open !== undefined && typeof p.fail_open !== 'boolean') issues.error([...at, 'fail_open'], 'expected true or false');

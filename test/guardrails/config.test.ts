@@ -34,10 +34,10 @@ guardrails:
         - "ignore previous instructions"
       blocked_words: [{ keyword: "rm -rf", action: BLOCK }]
   - guardrail_name: hook
-    litellm_params: { guardrail: generic_guardrail_api, mode: during_mcp_call, api_base: "http://127.0.0.1:1/check", api_key: os.environ/HOOK_KEY, timeout: 2, unreachable_fallback: fail_open }
+    litellm_params: { guardrail: generic_guardrail_api, mode: during_mcp_call, api_base: "http://127.0.0.1:1/check", api_key: os.environ/HOOK_KEY, headers: { X-Tenant: os.environ/TENANT }, timeout: 2, unreachable_fallback: fail_open }
 `,
       'config.yaml',
-      { HOOK_KEY: 'hook-canary-key' },
+      { HOOK_KEY: 'hook-canary-key', TENANT: 'acme' },
     );
     const [secrets, pii, filter, hook] = c.guardrails!;
     assert.deepEqual(secrets!.modes, ['pre_mcp_call', 'post_mcp_call']);
@@ -62,7 +62,7 @@ guardrails:
     assert.deepEqual(hook!.webhook, {
       url: 'http://127.0.0.1:1/check',
       apiKey: 'hook-canary-key',
-      headers: {},
+      headers: { 'x-tenant': 'acme' },
       timeoutMs: 2000,
       failOpen: true,
     });
