@@ -28,6 +28,11 @@ describe('guardrails: the webhook', () => {
         await new Promise<void>((r) => (release = r));
         return { json: { action: 'BLOCKED', blocked_reason: 'hold is not allowed today' } };
       }
+      if (body.mode === 'during_mcp_call' && text.includes('late-verdict')) {
+        // The upstream has the call (and answers at once): the verdict comes after its answer.
+        await until(() => up.calls.some((c) => JSON.stringify(c.arguments).includes('late-verdict')), 'the upstream call');
+        return { json: { action: 'block', reason: 'too late, but in time' } };
+      }
       if (text.includes('mask-me')) return { json: { action: 'mask', data: { text: 'masked by hook' } } };
       if (text.includes('forbidden')) return { json: { action: 'block', reason: 'forbidden word' } };
       if (text.includes('garbage')) return { raw: 'not json' };
@@ -132,5 +137,15 @@ describe('guardrails: the webhook', () => {
     assert.equal(r.isError, true);
     assert.equal(textOf(r), 'Guardrail violation - hook-during: hold is not allowed today');
     await until(() => up.cancelled.includes('hold'), 'the upstream call cancelled');
+  });
+
+  it('during_mcp_call: a result that comes before the verdict is held, and a block means it never reaches the client', async () => {
+    const r = await client.callTool({ name: 'echo', arguments: { text: 'late-verdict secret-result-canary' } });
+    assert.ok(
+      up.calls.some((c) => String(c.arguments?.text).includes('late-verdict')),
+      'the upstream answered',
+    );
+    assert.equal(textOf(r), 'Guardrail violation - hook-during: too late, but in time');
+    assertNoCanary('the blocked answer', JSON.stringify(r), ['secret-result-canary']);
   });
 });
