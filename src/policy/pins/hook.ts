@@ -24,6 +24,7 @@ const MAX_ALERTED = 10_000;
 export class PinningHook implements PolicyHook {
   readonly name = 'pinning';
   private readonly alerted = new Set<string>();
+  private readonly learning = new Map<string, Promise<void>>();
 
   constructor(
     private readonly book: PinBook,
@@ -43,7 +44,8 @@ export class PinningHook implements PolicyHook {
   list(_caller: Caller, server: string, kind: TargetKind, items: readonly Item[]): Item[] {
     if (kind !== 'tool') return items as Item[];
     this.observer.observe(server, items, false);
-    if (this.book.learns(server)) this.learn(server, items);
+    // A client's listing may be one page, or filtered by its grants: pins are learned from a whole one of ours.
+    if (this.book.learns(server)) void this.learnNow(server).catch(() => {});
     const pins = this.book.pins(server);
     if (!pins) return items as Item[];
     return items.filter((t) => typeof t.name !== 'string' || this.drift(server, t.name, printOfTool(t)) === undefined);
@@ -51,11 +53,7 @@ export class PinningHook implements PolicyHook {
 
   async call(call: ToolCall, next: Forward): Promise<Result> {
     const { server, tool } = call;
-    if (this.book.learns(server)) {
-      const items = await this.tools.list(server);
-      this.observer.observe(server, items, true);
-      if (this.book.learns(server)) this.learn(server, items);
-    }
+    if (this.book.learns(server)) await this.learnNow(server);
     const listed = await this.observer.current(server, tool);
     const current = listed && printOfTool(listed);
     const pins = this.book.pins(server);
@@ -89,6 +87,22 @@ export class PinningHook implements PolicyHook {
       );
     }
     return why;
+  }
+
+  /** A `pin_tools` server's first complete listing becomes its pins (one listing for everyone waiting). */
+  private learnNow(server: string): Promise<void> {
+    let p = this.learning.get(server);
+    if (!p) {
+      p = this.tools
+        .list(server)
+        .then((items) => {
+          this.observer.observe(server, items, true);
+          if (this.book.learns(server)) this.learn(server, items);
+        })
+        .finally(() => this.learning.delete(server));
+      this.learning.set(server, p);
+    }
+    return p;
   }
 
   private learn(server: string, items: readonly Item[]): void {
