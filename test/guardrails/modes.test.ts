@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { connectClient, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { CLIENT_KINDS, connectEraClient } from '../helpers/era-clients.js';
 import { startGuardedUpstream, type GuardedUpstream } from '../fixtures/guarded-upstream.js';
+import { postgresRun } from '../store/engines.js';
 import { assertNoCanary, auditRows, connectSse, GITHUB_CANARY, textOf } from './setup.js';
 
 const GUARDRAILS = `
@@ -109,5 +110,30 @@ describe('guardrails: pre, post and what a block looks like', () => {
     const rows = await auditRows(gw, 'guardrail_blocked');
     assert.ok(rows.some((row) => row.after.mode === 'post_mcp_call' && row.object_id === 'g/echo'));
     assertNoCanary('the log', gw.logs.join(''), [CLASSIFIED]);
+  });
+});
+
+describe('guardrails: block audit rows on PostgreSQL', () => {
+  it('a block is written to the audit trail of a PostgreSQL store, without the secret', async () => {
+    const run = await postgresRun();
+    const store = await run.open();
+    const up = await startGuardedUpstream();
+    const gw = await startTestGateway(`mcp_servers:\n  g: { url: "${up.url}" }\n${GUARDRAILS}`, {}, 0, { store });
+    try {
+      const client = await connectClient(gw.mcpUrl('/mcp/g'));
+      const r = await client.callTool({ name: 'echo', arguments: { text: GITHUB_CANARY } });
+      assert.equal(textOf(r), 'Guardrail violation - no-secrets: github_token detected in arguments.text');
+      await client.close();
+      const rows = await auditRows(gw, 'guardrail_blocked');
+      assert.equal(rows[0].object_id, 'g/echo');
+      const stored = await store.query("SELECT after::text AS after FROM toolgate_audit WHERE action = 'guardrail_blocked'");
+      assertNoCanary('the PostgreSQL audit table', JSON.stringify(stored), [GITHUB_CANARY]);
+      assert.equal(up.count('echo'), 0);
+    } finally {
+      await gw.close();
+      await store.close();
+      await up.stop();
+      await run.cleanup();
+    }
   });
 });
