@@ -26,6 +26,11 @@ import { createRestFacade } from './edge/rest-facade.js';
 import { HealthChecks } from './registry/health-checks.js';
 import { CatalogStore } from './router/catalog.js';
 import { startIdentityPlane } from './admin/identity-plane.js';
+import { recordAudit } from './admin/audit.js';
+import { pinRoutes } from './admin/pin-routes.js';
+import { Alerts } from './policy/guardrails/alerts.js';
+import { GuardrailHook } from './policy/guardrails/hook.js';
+import { startPinning } from './policy/pins/pinning.js';
 import { openStore } from './store/open.js';
 import { startSpend } from './policy/spend/spend.js';
 import { spendRoutes } from './admin/spend-routes.js';
@@ -45,6 +50,8 @@ export interface Gateway {
   store: Store;
   /** Background health checks: `status(name)` (last result) and `check(name)` (a live probe now). */
   health: HealthChecks;
+  /** Guardrail blocks and pinning drift raised so far (counts by alert), beside their log lines and audit rows. */
+  alerts: Alerts;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,14 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Built below, once the registry and the policy exist; the route handlers only run after listen.
   let health!: HealthChecks;
   let policy!: PolicyStage;
+  // Guardrail blocks and pinning drift: logged and counted at once, audited in the background.
+  const alerts = new Alerts(log, (row) => recordAudit(store, row));
+  const pinning = await startPinning(store, config.servers, alerts, log);
+  const pins = pinRoutes({
+    book: pinning.book,
+    servers: { get: (n) => registry.get(n), names: () => registry.names() },
+    listTools: (server) => pinning.tools.list(server),
+  });
   const identity = await startIdentityPlane({
     store,
     masterKey: config.masterKey,
@@ -79,6 +94,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     log,
     routes: [
       spendRoutes(() => spend.writer.stats()),
+      pins,
       healthRoutes(() => ({ checks: health, names: () => registry.names(), visible: (c, s) => policy.serverVisible(c, s) })),
       connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
     ],
@@ -110,7 +126,14 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   for (const s of config.servers) registry.add(s);
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
-  policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [spend.budget], spend.recorder(registry));
+  pinning.attach(registry);
+  const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
+  policy = new PolicyStage(
+    registry,
+    config.settings.toolPrefixSeparator,
+    [pinning.hook, spend.budget, guardrails],
+    spend.recorder(registry),
+  );
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);
@@ -184,9 +207,11 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     upstreams: registry,
     store,
     health,
+    alerts,
     async close() {
       health.stop();
       identity.close();
+      pinning.stop();
       await sessions.closeAll();
       exchanges.closeAll();
       await new Promise<void>((r) => {
