@@ -68,6 +68,14 @@ export function serverFields(env: Env) {
     aws_role_name: secret,
     aws_session_name: secret,
     mcp_info: mcpInfo,
+    pin_tools: z.boolean({ error: 'expected true or false' }),
+    pinned_tools: z.record(
+      z.string(),
+      z.object(
+        { description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() },
+        { error: 'expected {description, input_schema}' },
+      ),
+    ),
   };
 }
 
@@ -94,7 +102,6 @@ const LITELLM_SERVER_KEYS = new Set([
   'oauth_passthrough',
   'oauth_identity_binding',
   'dcr_bridge',
-  'pinned_tools',
   'available_on_public_internet',
   'env_vars',
   'header_variables',

@@ -41,9 +41,9 @@ function settingsFields(env: Env) {
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
     data_dir: resolvable(env).pipe(z.string().min(1, 'must name a directory, e.g. .toolgate')),
+    spend_log_buffer_rows: z.number().int('must be a whole number').positive('must be greater than 0'),
     upstream_allowlist: z.array(z.string()),
     health_check_interval_seconds: z.number().min(0, 'must be 0 (off) or more seconds'),
-    spend_log_buffer_rows: z.number().int('must be a whole number').positive('must be greater than 0'),
   };
 }
 
@@ -98,9 +98,9 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     maxConnections: f.max_connections ?? 4096,
     // Present only when set, so a config without them reads exactly as before.
     ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
+    ...(f.spend_log_buffer_rows !== undefined && { spendLogBufferRows: f.spend_log_buffer_rows }),
     ...(f.upstream_allowlist !== undefined && { upstreamAllowlist: f.upstream_allowlist }),
     ...(f.health_check_interval_seconds !== undefined && { healthCheckIntervalMs: f.health_check_interval_seconds * 1000 }),
-    ...(f.spend_log_buffer_rows !== undefined && { spendLogBufferRows: f.spend_log_buffer_rows }),
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
   };
 }

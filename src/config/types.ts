@@ -72,11 +72,21 @@ export interface ServerConfig {
   origin?: 'api';
   /** LiteLLM's `mcp_info`: what a call costs (`mcp_server_cost_info`); absent when not configured. */
   mcpInfo?: McpInfo;
+  /** LiteLLM's `pinned_tools`: per tool, the description and input schema it must keep (rug-pull protection). */
+  pinnedTools?: Record<string, ToolPin>;
+  /** `pin_tools: true`: pin the tools as first seen (stored, so a restart keeps them). */
+  pinTools?: boolean;
 }
 
 /** LiteLLM's `mcp_info.mcp_server_cost_info`: a call's price is the tool's own, else the default, else 0. */
 export interface McpInfo {
   costInfo?: { defaultCostPerQuery?: number; toolNameToCostPerQuery: Record<string, number> };
+}
+
+/** What a pinned tool must keep: its description and input schema, as first seen or as configured. */
+export interface ToolPin {
+  description?: string;
+  inputSchema?: unknown;
 }
 
 export interface GatewaySettings {
@@ -139,6 +149,35 @@ export interface GatewaySettings {
   spendLogBufferRows?: number;
 }
 
+export const GUARDRAIL_MODES = ['pre_mcp_call', 'during_mcp_call', 'post_mcp_call'] as const;
+export type GuardrailMode = (typeof GUARDRAIL_MODES)[number];
+export type GuardrailAction = 'block' | 'mask';
+
+/** One detection rule of a built-in guardrail: a prebuilt detector, a regex, or a keyword. */
+export type GuardrailRule =
+  | { type: 'prebuilt'; name: string; action: GuardrailAction }
+  | { type: 'regex'; name: string; pattern: string; action: GuardrailAction }
+  | { type: 'keyword'; name: string; keyword: string; action: GuardrailAction };
+
+/** One `guardrails:` entry, normalized: built-in detectors (rules) or a webhook. */
+export interface GuardrailConfig {
+  name: string;
+  /** LiteLLM's `guardrail` value, as written (toolgate_secrets, toolgate_pii, toolgate_regex, litellm_content_filter, generic_guardrail_api). */
+  provider: string;
+  modes: GuardrailMode[];
+  /** Applies to every caller, not only keys and teams that name it. */
+  defaultOn: boolean;
+  rules: GuardrailRule[];
+  webhook?: {
+    url: string;
+    apiKey?: string;
+    headers: Record<string, string>;
+    timeoutMs: number;
+    /** On an unreachable webhook, a timeout or a bad answer: let the call through (true) or block it. */
+    failOpen: boolean;
+  };
+}
+
 /** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */
 export interface AccessSettings {
   /** A key without its own server list gets none (its team's list is then only a ceiling). */
@@ -157,6 +196,8 @@ export interface GatewayConfig {
   access: AccessSettings;
   /** Servers registered through the management API (store_model_in_db). */
   storedServers: StoredServerSettings;
+  /** The top-level `guardrails:` list (LiteLLM's shape), in config order. */
+  guardrails?: GuardrailConfig[];
   /** Non-fatal findings (unknown keys, ...), printed at start. */
   warnings: string[];
 }

@@ -45,6 +45,11 @@ export type Forward = (call: ToolCall) => Promise<Result>;
  * fast path. A hook refuses by throwing an McpError (LimitExceeded, BudgetExceeded, PolicyDenied...),
  * answers in the upstream's place by returning a result without calling `next`, or inspects and
  * rewrites the call on the way in and the result on the way out.
+ *
+ * A guardrail block is a result, not a throw: `{isError: true, content: [{type: 'text', text:
+ * 'Guardrail violation - <name>: <reason>'}]}`. A recorder tells it from an upstream's error result with
+ * `isGuardrailBlock(result)` (policy/guardrails/block.ts; the same object reaches the recorder), the
+ * outcome being `blocked`; the text prefix `GUARDRAIL_VIOLATION` is the fallback for anything that copied it.
  */
 export interface PolicyHook {
   readonly name: string;

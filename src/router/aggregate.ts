@@ -218,6 +218,7 @@ export class AggregateSession implements RouteSession {
         method,
         c.arguments === args ? { ...params, name: c.tool } : { ...params, name: c.tool, arguments: c.arguments },
         ctx,
+        c.signal,
       ),
     );
     return this.tasks.result(target.server, method, result);
@@ -259,9 +260,10 @@ export class AggregateSession implements RouteSession {
     throw new McpError(ErrorCode.InvalidParams, 'completion/complete needs params.ref of type ref/prompt or ref/resource');
   }
 
-  private forward(server: string, method: string, params: Result, ctx: CallContext): Promise<Result> {
+  /** `signal`: the policy's (a during_mcp_call guardrail aborts through it), else the client's. */
+  private forward(server: string, method: string, params: Result, ctx: CallContext, signal = ctx.signal): Promise<Result> {
     return this.leaseOf(server).request(method, params, {
-      signal: ctx.signal,
+      signal,
       callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,

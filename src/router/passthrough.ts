@@ -87,9 +87,10 @@ export class PassthroughSession implements RouteSession {
       params = { ...params, taskId: t.taskId };
     }
     const untouched = this.deps.policy.untouched(ctx.caller, this.server);
-    const forward = (p: Result | undefined) =>
+    // The policy may hand a call its own signal (a during_mcp_call guardrail aborts through it).
+    const forward = (p: Result | undefined, signal = ctx.signal) =>
       lease.request(method, p, {
-        signal: ctx.signal,
+        signal,
         callerKeyId: ctx.caller.keyId,
         headers: ctx.headersFor(this.server),
         onProgress: ctx.onProgress && hasProgressToken(p) ? ctx.onProgress : undefined,
@@ -137,13 +138,17 @@ export class PassthroughSession implements RouteSession {
   }
 
   /** A tools/call through the policy pipeline; the upstream gets the tool's own name and the arguments the pipeline let through. */
-  private callTool(params: Result & { name: string }, ctx: CallContext, forward: (p: Result) => Promise<Result>): Promise<Result> {
+  private callTool(
+    params: Result & { name: string },
+    ctx: CallContext,
+    forward: (p: Result, signal: AbortSignal) => Promise<Result>,
+  ): Promise<Result> {
     const called = params.name;
     const own = this.deps.policy.naming(this.server);
     const tool = own ? own.originalName(called) : called;
     const args = isObject(params.arguments) ? params.arguments : undefined;
     return this.deps.policy.call({ caller: ctx.caller, server: this.server, tool, called, arguments: args, signal: ctx.signal }, (c) =>
-      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }),
+      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }, c.signal),
     );
   }
 

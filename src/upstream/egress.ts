@@ -124,7 +124,7 @@ const KIND: Record<Exclude<AddressClass, 'public'>, string> = {
 };
 
 function refusal(host: string, address: string, kind: Exclude<AddressClass, 'public'>): string {
-  const where = host === address ? `${address}` : `"${host}" (${address})`;
+  const where = !parseIp(address) ? `"${host}"` : host === address ? address : `"${host}" (${address})`;
   if (kind === 'metadata-or-link-local')
     return `upstream ${where} is ${KIND[kind]}, which is always refused (${ALLOWLIST_SETTING} cannot admit it)`;
   return `upstream ${where} is ${KIND[kind]}; add the host or its CIDR to ${ALLOWLIST_SETTING} to allow it`;
@@ -162,21 +162,33 @@ export async function checkUpstreamUrl(url: string, allow: Allowlist, resolve: R
 
 /** A host name or literal as a URL carries it; resolution failures refuse too (fail closed). */
 export async function checkHost(hostname: string, allow: Allowlist, resolve: Resolver): Promise<string | undefined> {
+  const vetted = await vetHost(hostname, allow, resolve);
+  return 'refused' in vetted ? vetted.refused : undefined;
+}
+
+export type Vetted = { refused: string } | { addresses: { address: string; family: number }[] };
+
+/** Resolves a host once and judges every address: what is connected to is exactly what was checked. */
+export async function vetHost(hostname: string, allow: Allowlist, resolve: Resolver): Promise<Vetted> {
   const host = normalHost(hostname);
-  if (parseIp(host)) return checkAddress(host, allow);
+  const literal = parseIp(host);
+  if (literal) {
+    const refused = checkAddress(host, allow);
+    return refused ? { refused } : { addresses: [{ address: host, family: literal.family }] };
+  }
   const byName = classifyName(host);
-  if (byName === 'metadata-or-link-local') return refusal(host, host, byName);
-  let addresses: { address: string }[];
+  if (byName === 'metadata-or-link-local') return { refused: refusal(host, host, byName) };
+  let addresses: { address: string; family: number }[];
   try {
     addresses = await resolve(host);
   } catch (err) {
     const code = (err as { code?: string }).code ?? (err as Error).message;
-    return `upstream "${host}" could not be resolved (${code}); its address must be known to be checked`;
+    return { refused: `upstream "${host}" could not be resolved (${code}); its address must be known to be checked` };
   }
-  if (addresses.length === 0) return `upstream "${host}" resolved to no address`;
+  if (addresses.length === 0) return { refused: `upstream "${host}" resolved to no address` };
   for (const { address } of addresses) {
     const refused = checkAddress(address, allow, host);
-    if (refused) return refused;
+    if (refused) return { refused };
   }
-  return undefined;
+  return { addresses };
 }

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
+import { egressAgent } from '../../src/upstream/egress-agent.js';
 import { checkAddress, checkUpstreamUrl, classifyAddress, parseAllowlist, type Resolver } from '../../src/upstream/egress.js';
 
 const NONE = parseAllowlist([]);
@@ -217,5 +221,45 @@ describe('parseAllowlist', () => {
     );
     assert.deepEqual(ok.settings.upstreamAllowlist, ['10.0.0.0/8', 'localhost']);
     assert.equal(ok.settings.healthCheckIntervalMs, 15_000);
+  });
+});
+
+describe('the connect-time guard (egressAgent)', () => {
+  it('checks every new connection on the resolved address: a name that later resolves to metadata is refused', async () => {
+    // Every answer closes its connection, so each request connects (and resolves) anew.
+    const server = http.createServer((_req, res) => res.writeHead(200, { connection: 'close' }).end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const table: Record<string, string[]> = { 'mcp.rebind.test': ['127.0.0.1'] };
+    const agent = egressAgent(parseAllowlist(['127.0.0.0/8']), resolver(table));
+    const get = async (host: string) => {
+      const res = await agent.request({ origin: `http://${host}:${port}`, path: '/', method: 'GET' });
+      return res.body.text();
+    };
+    try {
+      assert.equal(await get('mcp.rebind.test'), 'ok');
+      table['mcp.rebind.test'] = ['169.254.169.254'];
+      await assert.rejects(get('mcp.rebind.test'), (err: Error) => {
+        assert.match(err.message, /"mcp\.rebind\.test" \(169\.254\.169\.254\) is a link-local or cloud-metadata address/);
+        return true;
+      });
+      table['mcp.rebind.test'] = ['10.0.0.1', '127.0.0.1'];
+      await assert.rejects(get('mcp.rebind.test'), /\(10\.0\.0\.1\) is a private address/);
+      await assert.rejects(get('169.254.169.254'), /169\.254\.169\.254 is a link-local or cloud-metadata address/);
+      await assert.rejects(get('metadata.google.internal'), /always refused/);
+      assert.equal(await get('127.0.0.1'), 'ok', 'an allow-listed literal connects');
+      const strict = egressAgent(NONE, resolver(table));
+      await assert.rejects(
+        strict.request({ origin: `http://127.0.0.1:${port}`, path: '/', method: 'GET' }),
+        /127\.0\.0\.1 is a loopback address/,
+      );
+      await assert.rejects(strict.request({ origin: `http://[::1]:${port}`, path: '/', method: 'GET' }), /::1 is a loopback address/);
+      await assert.rejects(strict.request({ origin: `http://[::ffff:a9fe:a9fe]:${port}`, path: '/', method: 'GET' }), /always refused/);
+      await strict.close();
+    } finally {
+      await agent.close();
+      server.close();
+    }
   });
 });
