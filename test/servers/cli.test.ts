@@ -70,6 +70,13 @@ describe('toolgate servers add|list|show|update|remove|test against a running ga
     assert.equal(updated.code, 0, updated.stderr);
     assert.equal(JSON.parse(updated.stdout).description, 'from the CLI');
 
+    const unsaved = await cli(['test', '--upstream', upstream.url]);
+    assert.equal(unsaved.code, 0, unsaved.stderr);
+    assert.match(unsaved.stdout, /^connection test: success/);
+    const unreachable = await cli(['test', '--upstream', 'http://127.0.0.1:9/mcp']);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /connection test failed/);
+
     const removed = await cli(['remove', made.server_id]);
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stdout, new RegExp(`removed ${name}`));
