@@ -38,8 +38,10 @@ export async function listen({ inb, deps, msg, profile, ctx }: ModernRequest): P
     request: () => Promise.reject(new McpError(ErrorCode.MethodNotFound, 'no input requests on a listen stream')),
   };
   // Listening needs no server-to-client requests: a shared session of the plain profile serves it.
+  // Pooled, as every 2026 request is: a dual-era server is then heard on its 2026 session's own
+  // listen, where it may announce changes that its 2025 sessions never hear of.
   const { sampling: _s, elicitation: _e, roots: _r, ...plain } = profile.capabilities;
-  const route = deps.router.open(inb.scope, { ...profile, capabilities: plain, pooled: false }, sink);
+  const route = deps.router.open(inb.scope, { ...profile, capabilities: plain, pooled: true }, sink);
   let init: Result;
   try {
     init = await route.initialize(ctx);
