@@ -44,6 +44,7 @@ export async function bridgeCall({ inb, deps, msg, profile, ctx, reply }: Modern
         caller: ctx.caller,
         headersFor: ctx.headersFor,
         onProgress: ctx.onProgress,
+        relay: ctx.relay,
         get signal() {
           return (signal ??= AbortSignal.any([ctx.signal, ex.signal]));
         },

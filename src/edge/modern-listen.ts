@@ -55,9 +55,12 @@ export async function listen({ inb, deps, msg, profile, ctx }: ModernRequest): P
   if (filter.promptsListChanged === true && 'prompts' in caps) honoured.promptsListChanged = true;
   if (filter.resourcesListChanged === true && 'resources' in caps) honoured.resourcesListChanged = true;
   const subscribed: string[] = [];
+  // The listen's own stream starts with its acknowledgement: an upstream answering a subscribe on a
+  // stream of its own must not open this response first.
+  const quiet = { caller: ctx.caller, signal: ctx.signal, headersFor: ctx.headersFor };
   for (const uri of wanted) {
     try {
-      await route.request('resources/subscribe', { uri }, ctx);
+      await route.request('resources/subscribe', { uri }, quiet);
       subscribed.push(uri);
     } catch {
       wanted.delete(uri);

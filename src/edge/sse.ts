@@ -55,6 +55,16 @@ export class SseStream {
     return this.write(`${id}event: ${event}\ndata: ${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n\n`);
   }
 
+  /** One `message` event with an id of the caller's (resumable streams); empty data is a priming event. */
+  event(id: string, data: string): boolean {
+    return this.write(data === '' ? `id: ${id}\ndata: \n\n` : `id: ${id}\nevent: message\ndata: ${data}\n\n`);
+  }
+
+  /** The reconnection delay a client should wait before resuming (SSE `retry`). */
+  retry(ms: number): boolean {
+    return this.write(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);
+  }
+
   /** How long the client has left written data unread (0 while it keeps up). */
   stalledFor(now = Date.now()): number {
     return this.stalledSince === 0 ? 0 : now - this.stalledSince;

@@ -266,6 +266,7 @@ export class AggregateSession implements RouteSession {
       callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
+      relay: ctx.relay,
     });
   }
 
