@@ -91,7 +91,7 @@ export class Responder implements ReplyChannel, StreamRelay {
       return this.resumed.finish(response);
     }
     this.responses.push(response);
-    if (this.sse) this.sse.send(response);
+    if (this.sse) this.sse.send(response, 'message', true);
     if (this.responses.length < this.expected) return;
     this.finished = true;
     if (this.sse) {

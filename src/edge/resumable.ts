@@ -44,8 +44,12 @@ export class ResumableStreams {
 
 /** One relayed answer: its events kept until the client has read the last of them, or stopped coming back. */
 export class ResumableStream {
-  /** The data of each event; index 0 is the priming event (empty data), so a resume from it replays everything. */
-  private readonly events: string[] = [''];
+  /**
+   * The events a resume may still need, oldest first. Event 0 is the priming event (empty data, never
+   * kept), so a resume from it replays everything kept.
+   */
+  private readonly kept: Array<{ i: number; data: string }> = [];
+  private next = 1;
   private bytes = 0;
   private live?: SseStream;
   private retryMs?: number;
@@ -79,29 +83,31 @@ export class ResumableStream {
     this.arm();
   }
 
-  /** Kept for a resume, and written to the client if one reads. False once the stream can take nothing more. */
+  /** Kept for a resume, and written to the client if one reads. False once the stream is gone. */
   send(msg: JsonRpcMessage): boolean {
     if (this.done || this.dropped) return false;
     const data = JSON.stringify(msg);
-    this.bytes += Buffer.byteLength(data);
-    if (this.bytes > this.maxBytes) {
-      // A client that never comes back must not make the gateway hold its answers without bound.
-      this.drop();
-      return false;
-    }
-    const i = this.events.push(data) - 1;
+    const i = this.keep(data);
+    // Beyond stream_buffer_bytes the oldest go: a resume from before them misses them (progress, logs),
+    // but a long call's stream must neither grow without bound nor lose its answer.
+    while (this.bytes > this.maxBytes && this.kept.length > 1) this.bytes -= Buffer.byteLength(this.kept.shift()!.data);
     this.live?.event(this.idOf(i), data);
     return true;
   }
 
-  /** The final response: the stream ends with it, for a client reading now or one resuming later. */
+  /**
+   * The final response: the stream ends with it, for a client reading now or one resuming later. It is
+   * kept whatever its size (the bound is for what comes before it), as a JSON answer would be sent.
+   */
   finish(response: JsonRpcMessage): void {
-    if (!this.send(response)) return;
+    if (this.done || this.dropped) return;
     this.done = true;
-    if (this.live) {
-      this.live.end();
-      this.drop();
-    } else this.arm();
+    const data = JSON.stringify(response);
+    const i = this.keep(data);
+    if (!this.live) return this.arm();
+    this.live.event(this.idOf(i), data, true);
+    this.live.end();
+    this.drop();
   }
 
   attach(stream: SseStream, after: number): void {
@@ -110,7 +116,8 @@ export class ResumableStream {
     this.live = undefined;
     previous?.end();
     if (this.retryMs !== undefined) stream.retry(this.retryMs);
-    for (let i = after + 1; i < this.events.length; i++) stream.event(this.idOf(i), this.events[i]!);
+    const last = this.kept.at(-1);
+    for (const e of this.kept) if (e.i > after) stream.event(this.idOf(e.i), e.data, this.done && e === last);
     if (this.done) {
       stream.end();
       return this.drop();
@@ -122,7 +129,7 @@ export class ResumableStream {
     if (this.dropped) return;
     this.dropped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.events.length = 0;
+    this.kept.length = 0;
     const live = this.live;
     this.live = undefined;
     live?.end();
@@ -145,6 +152,13 @@ export class ResumableStream {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.drop(), UNCLAIMED_MS);
     this.timer.unref();
+  }
+
+  private keep(data: string): number {
+    const i = this.next++;
+    this.kept.push({ i, data });
+    this.bytes += Buffer.byteLength(data);
+    return i;
   }
 
   private idOf(i: number): string {

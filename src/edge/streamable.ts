@@ -159,7 +159,10 @@ export function handleGet(inb: Inbound, deps: TransportDeps): void {
   const headers = { 'mcp-session-id': session.id };
   // A client resuming one of its answers' streams (SEP-1699) gets that stream, whatever its GET stream does.
   const lastEventId = headerValue(req.headers['last-event-id']);
-  if (lastEventId !== undefined && session.resumable.resume(lastEventId, () => new SseStream(res, headers, { maxBufferBytes: limit })))
+  if (
+    lastEventId !== undefined &&
+    session.resumable.resume(lastEventId, () => new SseStream(res, headers, { keepalive: true, maxBufferBytes: limit }))
+  )
     return;
   if (session.getStream && !session.getStream.closed) {
     return refuse(res, 'conflict', 'Conflict: this session already has a GET stream open');
