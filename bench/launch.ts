@@ -136,12 +136,15 @@ export async function startToolgate(
   label: string,
   servers: Record<string, ServerEntry>,
   settings?: Record<string, unknown>,
+  /** More top-level config sections (`guardrails:`, ...). */
+  sections?: Record<string, unknown>,
 ): Promise<Toolgate> {
   if (!toolgateAvailable()) throw new Error('not available: src/cli/main.ts does not exist yet');
   await mkdir(TMP, { recursive: true });
   const key = `sk-bench-${randomBytes(16).toString('hex')}`;
   const config: Record<string, unknown> = { general_settings: { master_key: key }, mcp_servers: servers };
   if (settings) config.toolgate_settings = settings;
+  if (sections) Object.assign(config, sections);
   const file = join(TMP, `toolgate-${label}.yaml`);
   await writeFile(file, stringify(config));
   const port = await freePort();

@@ -55,6 +55,14 @@ function verdict(value: number | undefined, ok: (v: number) => boolean): Target[
 
 export function targets(r: Results, throughputC: number): Target[] {
   const t: Target[] = [];
+  // Issue 14: what one regex guardrail (pre + post) adds to the same /mcp/echo call.
+  const guard = added(row(r.http, 'toolgate-guardrail', 1), row(r.http, 'toolgate-server', 1), 'p50');
+  t.push({
+    measure: '/mcp/echo with one regex guardrail: added p50 over /mcp/echo, c=1',
+    goal: '≤ 0.1 ms',
+    value: guard === undefined ? '–' : `${signed(guard)} ms`,
+    verdict: verdict(guard, (v) => v <= 0.1),
+  });
   const direct1 = row(r.http, 'direct', 1);
   const nginx1 = row(r.http, 'nginx', 1);
   for (const id of ['toolgate-server', 'toolgate-aggregate']) {

@@ -57,6 +57,16 @@ const PLAN = quick
       peerStartupRuns: 3,
     };
 const TTL_SECONDS = 5;
+/** Issue 14's performance case: one regex guardrail, on for every caller, checking arguments and results. */
+const REGEX_GUARDRAIL = {
+  guardrail_name: 'bench-regex',
+  litellm_params: {
+    guardrail: 'toolgate_regex',
+    mode: ['pre_mcp_call', 'post_mcp_call'],
+    default_on: true,
+    patterns: ['(?:ignore|disregard) (?:all )?previous instructions'],
+  },
+};
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -82,6 +92,12 @@ async function measureHttp(): Promise<PathRow[]> {
   const nodeProxy = await attempt('node-proxy', () => startNodeProxy(u1));
   const tg = toolgateAvailable()
     ? await attempt('toolgate', () => startToolgate('http', { echo: { url: u1 }, echo2: { url: u2 }, echo3: { url: u3 } }))
+    : { note: NOT_YET };
+  // The same /mcp/echo with one regex guardrail on every call (arguments before, result after).
+  const guarded = toolgateAvailable()
+    ? await attempt('toolgate-guardrail', () =>
+        startToolgate('http-guardrail', { echo: { url: u1 } }, undefined, { guardrails: [REGEX_GUARDRAIL] }),
+      )
     : { note: NOT_YET };
   const paths: PathDef[] = [
     { id: 'direct', label: 'direct to echo server', kind: 'floor', url: u1, tool: 'echo' },
@@ -119,10 +135,19 @@ async function measureHttp(): Promise<PathRow[]> {
       note: tg.note,
       tool: 'echo-echo',
     },
+    {
+      id: 'toolgate-guardrail',
+      label: 'Toolgate /mcp/echo, one regex guardrail (pre + post)',
+      kind: 'toolgate',
+      url: guarded.ok && `${guarded.ok.base}/mcp/echo`,
+      headers: guarded.ok?.headers,
+      note: guarded.note,
+      tool: 'echo',
+    },
   ];
   const rows: PathRow[] = [];
   for (const c of PLAN.concurrencies) rows.push(...(await comparePaths(paths, budget(c, PLAN.httpMs), log)));
-  for (const p of [tg.ok, nginx.ok, nodeProxy.ok, fleet] as Array<Proxy | undefined>) if (p) await stopProcess(p.proc);
+  for (const p of [tg.ok, guarded.ok, nginx.ok, nodeProxy.ok, fleet] as Array<Proxy | undefined>) if (p) await stopProcess(p.proc);
   return rows;
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config/types.js';
+import type { GatewayConfig, ServerConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { ExchangeStore } from './edge/mrtr.js';
 import { SessionStore } from './edge/session-store.js';
@@ -18,9 +18,22 @@ import { ScopeResolver } from './router/scope.js';
 import { TaskHandles } from './router/tasks.js';
 import { credentialsFor } from './upstream/credentials/index.js';
 import { transportFactory } from './upstream/factory.js';
+import { parseAllowlist, type Resolver } from './upstream/egress.js';
 import { Upstream } from './upstream/upstream.js';
+import { connectionTestRoutes } from './admin/connection-test.js';
+import { healthRoutes } from './admin/health-routes.js';
+import { createRestFacade } from './edge/rest-facade.js';
+import { HealthChecks } from './registry/health-checks.js';
+import { CatalogStore } from './router/catalog.js';
 import { startIdentityPlane } from './admin/identity-plane.js';
+import { recordAudit } from './admin/audit.js';
+import { pinRoutes } from './admin/pin-routes.js';
+import { Alerts } from './policy/guardrails/alerts.js';
+import { GuardrailHook } from './policy/guardrails/hook.js';
+import { startPinning } from './policy/pins/pinning.js';
 import { openStore } from './store/open.js';
+import { startSpend } from './policy/spend/spend.js';
+import { spendRoutes } from './admin/spend-routes.js';
 import type { Store } from './store/types.js';
 
 import { TOOLGATE_VERSION } from './version.js';
@@ -35,6 +48,10 @@ export interface Gateway {
   upstreams: ServerRegistry;
   /** The control plane's store (embedded, or PostgreSQL with DATABASE_URL), open and migrated. */
   store: Store;
+  /** Background health checks: `status(name)` (last result) and `check(name)` (a live probe now). */
+  health: HealthChecks;
+  /** Guardrail blocks and pinning drift raised so far (counts by alert), beside their log lines and audit rows. */
+  alerts: Alerts;
   close(): Promise<void>;
 }
 
@@ -45,6 +62,8 @@ export interface StartOptions {
   log: Logger;
   /** A store opened by the caller (tests share one); the gateway then leaves closing it to them. */
   store?: Store;
+  /** How API-registered servers' host names resolve for the SSRF guard (tests inject one); default dns.lookup. */
+  resolve?: Resolver;
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
@@ -53,31 +72,68 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
   const { databaseUrl, dataDir } = config.settings;
   const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
-  const identity = await startIdentityPlane({ store, masterKey: config.masterKey, servers: config.servers, access: config.access, log });
-  const transports = transportFactory({ maxResponseBytes: config.settings.maxUpstreamResponseBytes });
+  // Spend is loaded before serving: budget checks read it from memory from the first call on.
+  const spend = await startSpend({ store, log, bufferRows: config.settings.spendLogBufferRows });
+  const allowlist = parseAllowlist(config.settings.upstreamAllowlist ?? []);
+  // Built below, once the registry and the policy exist; the route handlers only run after listen.
+  let health!: HealthChecks;
+  let policy!: PolicyStage;
+  // Guardrail blocks and pinning drift: logged and counted at once, audited in the background.
+  const alerts = new Alerts(log, (row) => recordAudit(store, row));
+  const pinning = await startPinning(store, config.servers, alerts, log);
+  const pins = pinRoutes({
+    book: pinning.book,
+    servers: { get: (n) => registry.get(n), names: () => registry.names() },
+    listTools: (server) => pinning.tools.list(server),
+  });
+  const identity = await startIdentityPlane({
+    store,
+    masterKey: config.masterKey,
+    servers: config.servers,
+    access: config.access,
+    log,
+    routes: [
+      spendRoutes(() => spend.writer.stats()),
+      pins,
+      healthRoutes(() => ({ checks: health, names: () => registry.names(), visible: (c, s) => policy.serverVisible(c, s) })),
+      connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
+    ],
+  });
+  spend.useIdentity(identity.snapshot);
+  const transports = transportFactory({
+    maxResponseBytes: config.settings.maxUpstreamResponseBytes,
+    egress: { allowlist, resolve: opts.resolve },
+  });
   // The one key-derivation object: every sealed token (requestState, cursors, task handles) derives
   // its key from it. Without a configured secret it is one per process, which is right for a single
   // replica; replicas behind one load balancer must share `state_secret`.
   if (!config.settings.stateSecret) log.debug('no state_secret configured: tokens verify on this process only');
   const keys = new TokenKeys(config.settings.stateSecret ?? randomBytes(32));
   const stateTokens = new StateTokens(keys, 'tg2');
-  const registry = new ServerRegistry(
-    (s) =>
-      new Upstream(s, {
-        log,
-        credentials: credentialsFor(s, { log }),
-        createTransport: transports.create,
-        clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
-        stateTokens,
-        maxSessions: config.settings.maxSessionsPerUpstream,
-        // A shared upstream session outlives its last client briefly (never longer than a client session would).
-        idleGraceMs: Math.min(5_000, config.settings.sessionTtlMs),
-      }),
-  );
+  const makeUpstream = (s: ServerConfig) =>
+    new Upstream(s, {
+      log,
+      // An API-registered server's token endpoint is fetched through the SSRF guard like the server itself.
+      credentials: credentialsFor(s, { log, ...(s.origin === 'api' && { fetchImpl: transports.guardedFetch }) }),
+      createTransport: transports.create,
+      clientInfo: { name: 'toolgate', version: TOOLGATE_VERSION },
+      stateTokens,
+      maxSessions: config.settings.maxSessionsPerUpstream,
+      // A shared upstream session outlives its last client briefly (never longer than a client session would).
+      idleGraceMs: Math.min(5_000, config.settings.sessionTtlMs),
+    });
+  const registry = new ServerRegistry(makeUpstream);
   for (const s of config.servers) registry.add(s);
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
-  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
+  pinning.attach(registry);
+  const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
+  policy = new PolicyStage(
+    registry,
+    config.settings.toolPrefixSeparator,
+    [pinning.hook, spend.budget, guardrails],
+    spend.recorder(registry),
+  );
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);
@@ -90,11 +146,28 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     cursors: createCursorCodec(keys),
   });
   const router = new GatewayRouter({ servers: registry, policy, tasks }, aggregate);
+  health = new HealthChecks(registry, {
+    intervalMs: config.settings.healthCheckIntervalMs ?? 60_000,
+    timeoutMs: config.settings.listingTimeoutMs,
+    log,
+  });
+  const upstreamHeaders = upstreamHeadersResolver(registry);
+  const rest = createRestFacade({
+    keys: identity.keys,
+    servers: registry,
+    router,
+    policy,
+    catalog: new CatalogStore(registry, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log }),
+    separator: config.settings.toolPrefixSeparator,
+    upstreamHeaders,
+    limits: config.settings,
+    log,
+  });
   let ready = false;
   const server = createEdgeServer({
     log,
     keys: identity.keys,
-    routes: [identity.admin],
+    routes: [identity.admin, rest],
     scopes: new ScopeResolver(registry, policy),
     upstreams: registry,
     sessions,
@@ -102,15 +175,17 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     limits: config.settings,
     http: config.settings,
     exchanges,
-    upstreamHeaders: upstreamHeadersResolver(registry),
+    upstreamHeaders,
     allowedOrigins: config.settings.allowedOrigins,
     loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
     ready: () => ready,
+    health: (name) => health.status(name),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
   }).catch(async (err: unknown) => {
+    await spend.close();
     await store.close();
     throw err;
   });
@@ -120,6 +195,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   const warm = (u: Upstream) =>
     u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start'));
   Promise.allSettled([...registry.values()].map(warm)).then(() => (ready = true));
+  health.start();
   // Servers defined later are warmed the same way (readiness shows them as they come up).
   registry.subscribe((e) => {
     if (e.type !== 'removed') void warm(e.upstream);
@@ -130,8 +206,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     registry,
     upstreams: registry,
     store,
+    health,
+    alerts,
     async close() {
+      health.stop();
       identity.close();
+      pinning.stop();
       await sessions.closeAll();
       exchanges.closeAll();
       await new Promise<void>((r) => {
@@ -140,6 +220,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       });
       await registry.close();
       await transports.close();
+      // Every answered call's spend row is written before the store closes.
+      await spend.close();
       if (!opts.store) await store.close();
     },
   };

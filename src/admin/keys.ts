@@ -16,6 +16,7 @@ import {
 } from './context.js';
 import { keyDelete, keyGenerate, keyRef, keyRegenerate, keyUpdate, parse } from './fields.js';
 import { AdminError, badRequest, forbidden, notFound } from './http.js';
+import { spendInfo } from './spend-info.js';
 
 /** `sk-...` (the key itself) or its 64-hex token: the id of a stored key. The plaintext never goes further than this. */
 export function tokenOf(ref: string, param = 'key'): string {
@@ -208,7 +209,7 @@ export async function info(ctx: AdminContext, q: URLSearchParams): Promise<unkno
     throw forbidden('Only proxy admins may look up other keys; this key may read only its own /key/info', 'key');
   const rows = await listRows(ctx.store, 'key', 'WHERE token = $1', [token]);
   if (!rows[0]) throw notFound(`Key not found: ${token}`, 'key');
-  return { key: token, info: keyView(rows[0]) };
+  return { key: token, info: { ...keyView(rows[0]), ...(await spendInfo(ctx.store, 'key', token)) } };
 }
 
 /** `GET /key/list`: tokens by default (LiteLLM), whole objects with return_full_object=true. */

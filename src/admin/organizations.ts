@@ -16,6 +16,7 @@ import {
 import { orgDelete, orgMemberAdd, orgNew, orgUpdate, parse } from './fields.js';
 import { badRequest, notFound } from './http.js';
 import { mergeMembers } from './teams.js';
+import { spendInfo } from './spend-info.js';
 
 export async function create(ctx: AdminContext, raw: Record<string, unknown>): Promise<unknown> {
   const b = parse(orgNew, raw);
@@ -88,7 +89,7 @@ export async function info(ctx: AdminContext, q: URLSearchParams): Promise<unkno
   const rows = await listRows(ctx.store, 'organization', 'WHERE organization_id = $1', [id]);
   if (!rows[0]) throw notFound(`Organization not found: organization_id=${id}`, 'organization_id');
   const teams = await listRows(ctx.store, 'team', 'WHERE organization_id = $1', [id]);
-  return { ...view(rows[0]), teams: teams.map(view) };
+  return { ...view(rows[0]), ...(await spendInfo(ctx.store, 'organization', id)), teams: teams.map(view) };
 }
 
 export async function list(ctx: AdminContext): Promise<unknown> {

@@ -16,6 +16,7 @@ import { deleteWithKeys } from './cascade.js';
 import { parse, teamDelete, teamMemberAdd, teamMemberDelete, teamNew, teamUpdate } from './fields.js';
 import { badRequest, notFound } from './http.js';
 import { keyView } from './keys.js';
+import { spendInfo } from './spend-info.js';
 
 type Member = { user_id?: string; user_email?: string; role: 'admin' | 'user' };
 
@@ -97,7 +98,7 @@ export async function info(ctx: AdminContext, q: URLSearchParams): Promise<unkno
   const rows = await listRows(ctx.store, 'team', 'WHERE team_id = $1', [id]);
   if (!rows[0]) throw notFound(`Team not found: team_id=${id}`, 'team_id');
   const keys = await listRows(ctx.store, 'key', 'WHERE team_id = $1', [id]);
-  return { team_id: id, team_info: view(rows[0]), keys: keys.map(keyView) };
+  return { team_id: id, team_info: { ...view(rows[0]), ...(await spendInfo(ctx.store, 'team', id)) }, keys: keys.map(keyView) };
 }
 
 export async function list(ctx: AdminContext, q: URLSearchParams): Promise<unknown> {

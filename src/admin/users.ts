@@ -15,6 +15,7 @@ import { deleteWithKeys } from './cascade.js';
 import { parse, userDelete, userNew, userUpdate } from './fields.js';
 import { badRequest, notFound } from './http.js';
 import { generate, keyView, positiveInt } from './keys.js';
+import { spendInfo } from './spend-info.js';
 
 /** `POST /user/new`; like LiteLLM it also generates a key for the user unless `auto_create_key: false`. */
 export async function create(ctx: AdminContext, raw: Record<string, unknown>): Promise<unknown> {
@@ -81,7 +82,12 @@ export async function info(ctx: AdminContext, q: URLSearchParams): Promise<unkno
   const teams = await ctx.store.query(`SELECT team_id FROM toolgate_teams WHERE members_with_roles @> $1::jsonb ORDER BY team_id`, [
     JSON.stringify([{ user_id: id }]),
   ]);
-  return { user_id: id, user_info: view(rows[0]), keys: keys.map(keyView), teams: teams.map((t) => t.team_id) };
+  return {
+    user_id: id,
+    user_info: { ...view(rows[0]), ...(await spendInfo(ctx.store, 'user', id)) },
+    keys: keys.map(keyView),
+    teams: teams.map((t) => t.team_id),
+  };
 }
 
 export async function list(ctx: AdminContext, q: URLSearchParams): Promise<unknown> {

@@ -5,6 +5,7 @@ import type { GatewayConfig, ServerConfig } from './types.js';
 import { isMapping, warnUnknownKeys, type Env } from './fields.js';
 import { ConfigError, IssueList } from './issues.js';
 import { isUsableName, parseServer } from './servers.js';
+import { parseGuardrails } from './guardrails.js';
 import { parseAccessSettings, parseMasterKey, parseSettings } from './settings.js';
 
 export { ConfigError } from './issues.js';
@@ -17,11 +18,11 @@ const TOP_LEVEL_KEYS = [
   'router_settings',
   'toolgate_settings',
   'environment_variables',
+  'guardrails',
 ];
 /** Other LiteLLM sections: the same file may drive a LiteLLM proxy, so they pass silently. */
 const LITELLM_TOP_LEVEL_KEYS = new Set([
   'callback_settings',
-  'guardrails',
   'credential_list',
   'files_settings',
   'finetune_settings',
@@ -69,9 +70,10 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const servers = parseServers(root.mcp_servers, effectiveEnv, issues);
   applyLitellmAliases(root.litellm_settings, servers, issues);
   checkUniquePrefixes(servers, issues);
+  const guardrails = parseGuardrails(root.guardrails, effectiveEnv, issues);
 
   if (issues.errors.length > 0) throw new ConfigError(issues.errors, issues.warnings);
-  return { file: resolve(file), masterKey, servers, settings, access, warnings: issues.warnings };
+  return { file: resolve(file), masterKey, servers, settings, access, guardrails, warnings: issues.warnings };
 }
 
 /**

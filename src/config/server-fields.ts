@@ -14,6 +14,18 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_post', 'client_secret
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const headerName = z.string().regex(HEADER_NAME, 'is not a valid HTTP header name');
 
+const price = z.number({ error: 'expected a price (a number, e.g. 0.01)' }).min(0, 'must be 0 or more');
+
+/** LiteLLM's `mcp_info`: only `mcp_server_cost_info` is read; its other keys (descriptions, logos) pass. */
+const mcpInfo = z
+  .looseObject({
+    mcp_server_cost_info: z.strictObject({
+      default_cost_per_query: price.optional(),
+      tool_name_to_cost_per_query: z.record(z.string(), price).optional(),
+    }),
+  })
+  .partial();
+
 /** Every `mcp_servers.<name>` key Toolgate reads, with its type. Cross-field rules live in servers.ts. */
 export function serverFields(env: Env) {
   const secret = resolvable(env);
@@ -55,6 +67,15 @@ export function serverFields(env: Env) {
     aws_session_token: secret,
     aws_role_name: secret,
     aws_session_name: secret,
+    mcp_info: mcpInfo,
+    pin_tools: z.boolean({ error: 'expected true or false' }),
+    pinned_tools: z.record(
+      z.string(),
+      z.object(
+        { description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() },
+        { error: 'expected {description, input_schema}' },
+      ),
+    ),
   };
 }
 
@@ -81,11 +102,9 @@ const LITELLM_SERVER_KEYS = new Set([
   'oauth_passthrough',
   'oauth_identity_binding',
   'dcr_bridge',
-  'pinned_tools',
   'available_on_public_internet',
   'env_vars',
   'header_variables',
-  'mcp_info',
   'allow_sampling',
   'allow_elicitation',
   'max_concurrent_requests',

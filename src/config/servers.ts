@@ -82,7 +82,22 @@ export function parseServer(name: string, raw: unknown, env: Env, issues: IssueL
     toolNameToDescription: f.tool_name_to_description ?? {},
     prefixMode: f.prefix_mode,
     instructions: f.instructions,
+    ...(f.mcp_info?.mcp_server_cost_info && {
+      mcpInfo: {
+        costInfo: {
+          defaultCostPerQuery: f.mcp_info.mcp_server_cost_info.default_cost_per_query,
+          toolNameToCostPerQuery: f.mcp_info.mcp_server_cost_info.tool_name_to_cost_per_query ?? {},
+        },
+      },
+    }),
+    ...(f.pinned_tools ? { pinnedTools: toolPins(f.pinned_tools) } : {}),
+    ...(f.pin_tools ? { pinTools: true } : {}),
   };
+}
+
+/** `pinned_tools` as LiteLLM writes it (`input_schema`), in the MCP spelling the pins compare (`inputSchema`). */
+function toolPins(raw: NonNullable<Fields['pinned_tools']>): NonNullable<ServerConfig['pinnedTools']> {
+  return Object.fromEntries(Object.entries(raw).map(([tool, p]) => [tool, { description: p.description, inputSchema: p.input_schema }]));
 }
 
 /** LiteLLM's YAML default is `http` when a url is given; a bare `command` can only mean stdio. */

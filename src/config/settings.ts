@@ -3,6 +3,7 @@ import type { AccessSettings, GatewaySettings } from './types.js';
 import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
 import { PREFIX_MODES } from './server-fields.js';
+import { parseAllowlist } from '../upstream/egress.js';
 
 const MIB = 1024 * 1024;
 
@@ -40,6 +41,9 @@ function settingsFields(env: Env) {
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
     data_dir: resolvable(env).pipe(z.string().min(1, 'must name a directory, e.g. .toolgate')),
+    spend_log_buffer_rows: z.number().int('must be a whole number').positive('must be greater than 0'),
+    upstream_allowlist: z.array(z.string()),
+    health_check_interval_seconds: z.number().min(0, 'must be 0 (off) or more seconds'),
   };
 }
 
@@ -61,6 +65,14 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
         [...at, 'allowed_origins', i],
         `${JSON.stringify(origin)} is not an origin; write scheme://host[:port], e.g. https://app.example.com`,
       );
+  }
+
+  for (const [i, entry] of (f.upstream_allowlist ?? []).entries()) {
+    try {
+      parseAllowlist([entry]);
+    } catch (err) {
+      issues.error([...at, 'upstream_allowlist', i], (err as Error).message);
+    }
   }
 
   return {
@@ -86,6 +98,9 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     maxConnections: f.max_connections ?? 4096,
     // Present only when set, so a config without them reads exactly as before.
     ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
+    ...(f.spend_log_buffer_rows !== undefined && { spendLogBufferRows: f.spend_log_buffer_rows }),
+    ...(f.upstream_allowlist !== undefined && { upstreamAllowlist: f.upstream_allowlist }),
+    ...(f.health_check_interval_seconds !== undefined && { healthCheckIntervalMs: f.health_check_interval_seconds * 1000 }),
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
   };
 }

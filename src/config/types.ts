@@ -63,6 +63,28 @@ export interface ServerConfig {
   toolNameToDescription: Record<string, string>;
   prefixMode?: PrefixMode;
   instructions?: string;
+  /**
+   * 'api': registered through the management API; it connects through the SSRF guard (upstream/egress.ts).
+   * Absent for config.yaml servers, which are trusted as written.
+   */
+  origin?: 'api';
+  /** LiteLLM's `mcp_info`: what a call costs (`mcp_server_cost_info`); absent when not configured. */
+  mcpInfo?: McpInfo;
+  /** LiteLLM's `pinned_tools`: per tool, the description and input schema it must keep (rug-pull protection). */
+  pinnedTools?: Record<string, ToolPin>;
+  /** `pin_tools: true`: pin the tools as first seen (stored, so a restart keeps them). */
+  pinTools?: boolean;
+}
+
+/** LiteLLM's `mcp_info.mcp_server_cost_info`: a call's price is the tool's own, else the default, else 0. */
+export interface McpInfo {
+  costInfo?: { defaultCostPerQuery?: number; toolNameToCostPerQuery: Record<string, number> };
+}
+
+/** What a pinned tool must keep: its description and input schema, as first seen or as configured. */
+export interface ToolPin {
+  description?: string;
+  inputSchema?: unknown;
 }
 
 export interface GatewaySettings {
@@ -110,6 +132,10 @@ export interface GatewaySettings {
   idleTimeoutMs: number;
   /** Open client connections at most. */
   maxConnections: number;
+  /** Hosts and CIDRs that API-registered servers may reach although private or loopback (`upstream_allowlist`; absent: none). */
+  upstreamAllowlist?: string[];
+  /** Background health checks per server, every this often; 0 = off (`health_check_interval_seconds`; absent: 60 s). */
+  healthCheckIntervalMs?: number;
   /**
    * The embedded store's directory (`toolgate_settings.data_dir`), as written: relative paths are
    * relative to the config file. Absent: `.toolgate/` beside the config file.
@@ -117,6 +143,37 @@ export interface GatewaySettings {
   dataDir?: string;
   /** LiteLLM's `DATABASE_URL` (environment or `environment_variables:`): PostgreSQL instead of the embedded store. */
   databaseUrl?: string;
+  /** Spend log rows held while the store is down (`toolgate_settings.spend_log_buffer_rows`); beyond it rows are dropped and counted. */
+  spendLogBufferRows?: number;
+}
+
+export const GUARDRAIL_MODES = ['pre_mcp_call', 'during_mcp_call', 'post_mcp_call'] as const;
+export type GuardrailMode = (typeof GUARDRAIL_MODES)[number];
+export type GuardrailAction = 'block' | 'mask';
+
+/** One detection rule of a built-in guardrail: a prebuilt detector, a regex, or a keyword. */
+export type GuardrailRule =
+  | { type: 'prebuilt'; name: string; action: GuardrailAction }
+  | { type: 'regex'; name: string; pattern: string; action: GuardrailAction }
+  | { type: 'keyword'; name: string; keyword: string; action: GuardrailAction };
+
+/** One `guardrails:` entry, normalized: built-in detectors (rules) or a webhook. */
+export interface GuardrailConfig {
+  name: string;
+  /** LiteLLM's `guardrail` value, as written (toolgate_secrets, toolgate_pii, toolgate_regex, litellm_content_filter, generic_guardrail_api). */
+  provider: string;
+  modes: GuardrailMode[];
+  /** Applies to every caller, not only keys and teams that name it. */
+  defaultOn: boolean;
+  rules: GuardrailRule[];
+  webhook?: {
+    url: string;
+    apiKey?: string;
+    headers: Record<string, string>;
+    timeoutMs: number;
+    /** On an unreachable webhook, a timeout or a bad answer: let the call through (true) or block it. */
+    failOpen: boolean;
+  };
 }
 
 /** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */
@@ -135,6 +192,8 @@ export interface GatewayConfig {
   servers: ServerConfig[];
   settings: GatewaySettings;
   access: AccessSettings;
+  /** The top-level `guardrails:` list (LiteLLM's shape), in config order. */
+  guardrails?: GuardrailConfig[];
   /** Non-fatal findings (unknown keys, ...), printed at start. */
   warnings: string[];
 }

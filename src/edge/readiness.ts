@@ -1,3 +1,4 @@
+import type { HealthResult } from '../registry/health-checks.js';
 import type { HealthErrorClass } from '../upstream/health.js';
 import type { Upstream } from '../upstream/upstream.js';
 
@@ -7,6 +8,9 @@ interface ServerHealth {
   state: string;
   errorClass?: string;
   error?: string;
+  /** The last background health check (healthy, unhealthy or unknown) and when it ran. */
+  health?: HealthResult['status'];
+  last_health_check?: string | null;
 }
 
 export interface Readiness {
@@ -29,7 +33,13 @@ const CLASS_TEXT: Readonly<Record<HealthErrorClass, string>> = {
  * when some are, 200 `healthy` when all are. Without the master key each server shows its state
  * and error class only: upstream text can carry reflected secrets or internal addresses.
  */
-export function renderReadiness(upstreams: Iterable<Upstream>, started: boolean, sessions: number, detailed: boolean): Readiness {
+export function renderReadiness(
+  upstreams: Iterable<Upstream>,
+  started: boolean,
+  sessions: number,
+  detailed: boolean,
+  checks?: (server: string) => HealthResult,
+): Readiness {
   const servers: Record<string, ServerHealth> = {};
   let total = 0;
   let usable = 0;
@@ -44,6 +54,9 @@ export function renderReadiness(upstreams: Iterable<Upstream>, started: boolean,
       // health.error is already redacted of the server's secrets, and still shown to the master key only.
       entry.error = detailed && health.error ? health.error : `server "${u.name}" ${CLASS_TEXT[health.errorClass]}`;
     }
+    const checked = checks?.(u.name);
+    // The probe's own error text is upstream text: only its verdict and time are shown here.
+    if (checked) Object.assign(entry, { health: checked.status, last_health_check: checked.last_health_check });
     servers[u.name] = entry;
   }
   const status = !started ? 'starting' : usable === total ? 'healthy' : usable === 0 ? 'unhealthy' : 'degraded';

@@ -14,6 +14,7 @@ import { handleSseMessage, handleSseStream } from './legacy-sse.js';
 import { originAllowed } from './origin.js';
 import { renderReadiness } from './readiness.js';
 import { refusalOf, requestLineFields, round3, type RequestLog } from './request-log.js';
+import type { HealthResult } from '../registry/health-checks.js';
 import { BadPathEncoding, HEALTH_PATHS, legacySsePath, mcpSelector } from './routes.js';
 import { handleDelete, handleGet, handlePost } from './streamable.js';
 
@@ -56,6 +57,8 @@ export interface EdgeDeps extends TransportDeps {
   routes?: EdgeRoutes[];
   /** True once the first probe of every upstream has settled. */
   ready(): boolean;
+  /** The last background health check of a server, shown by readiness. */
+  health?: (server: string) => HealthResult;
 }
 
 export function createEdgeServer(deps: EdgeDeps): Server {
@@ -119,7 +122,13 @@ async function handle(
   }
   if (HEALTH_PATHS.has(path)) {
     if (path !== '/health/readiness') return sendJson(res, 200, { status: 'alive' });
-    const r = renderReadiness(deps.upstreams.values(), deps.ready(), deps.sessions.size, deps.keys.resolve(req.headers)?.isMaster === true);
+    const r = renderReadiness(
+      deps.upstreams.values(),
+      deps.ready(),
+      deps.sessions.size,
+      deps.keys.resolve(req.headers)?.isMaster === true,
+      deps.health,
+    );
     return sendJson(res, r.status, r.body);
   }
   for (const routes of deps.routes ?? []) if (await routes(req, res, path, query)) return;

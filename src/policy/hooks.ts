@@ -15,6 +15,25 @@ export interface ToolCall {
   arguments?: Record<string, unknown>;
   /** Aborted when the client cancels or goes away. */
   signal: AbortSignal;
+  /**
+   * What the stages learned about this call, for the recorder (set by the recorder, shared by the
+   * copies hooks make with `{...call}`: a symbol-keyed property survives the spread).
+   */
+  [CALL_NOTES]?: CallNotes;
+}
+
+/**
+ * The key of a ToolCall's notes. A guardrail hook that blocks a call (its result `isError` with
+ * "Guardrail violation - <name>: <reason>") sets `call[CALL_NOTES].blocked = '<name>'` so the spend
+ * row says `blocked`; the recorder also recognises that text, so a hook that does not set it is still counted.
+ */
+export const CALL_NOTES = Symbol('toolgate.callNotes');
+
+export interface CallNotes {
+  /** Milliseconds the upstream took (PolicyStage measures `forward`); absent when the call never reached it. */
+  upstreamMs?: number;
+  /** The guardrail that blocked the call. */
+  blocked?: string;
 }
 
 /** Forwards the (possibly rewritten) call to the upstream and returns its result. */
@@ -26,6 +45,11 @@ export type Forward = (call: ToolCall) => Promise<Result>;
  * fast path. A hook refuses by throwing an McpError (LimitExceeded, BudgetExceeded, PolicyDenied...),
  * answers in the upstream's place by returning a result without calling `next`, or inspects and
  * rewrites the call on the way in and the result on the way out.
+ *
+ * A guardrail block is a result, not a throw: `{isError: true, content: [{type: 'text', text:
+ * 'Guardrail violation - <name>: <reason>'}]}`. A recorder tells it from an upstream's error result with
+ * `isGuardrailBlock(result)` (policy/guardrails/block.ts; the same object reaches the recorder), the
+ * outcome being `blocked`; the text prefix `GUARDRAIL_VIOLATION` is the fallback for anything that copied it.
  */
 export interface PolicyHook {
   readonly name: string;
@@ -51,4 +75,8 @@ export interface CallRecorder {
   applies(caller: Caller, server: string): boolean;
   /** Runs `admitted` (the access decision, then the other hooks and the upstream) and records what came of it. */
   record(call: ToolCall, admitted: () => Promise<Result>): Promise<Result>;
+  /** A client listed tools (`tools/list`) on these servers (one passthrough server, or an aggregate's), begun at `started` (performance.now()). */
+  listed?(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void;
+  /** A tools/call on `/mcp` naming a tool no server in scope lists (refused as unknown, before any server). */
+  unresolved?(caller: Caller, called: string, servers: readonly string[], started: number): void;
 }

@@ -4,7 +4,7 @@ import type { RoutePolicy } from '../router/route.js';
 import { isObject, type McpError } from '../mcp/jsonrpc.js';
 import { refusedParams, refusedTool, ServerPolicy } from './server-policy.js';
 import { unknownTarget, type Target, type TargetKind } from '../mcp/target.js';
-import type { CallRecorder, Forward, PolicyHook, ToolCall } from './hooks.js';
+import { CALL_NOTES, type CallRecorder, type Forward, type PolicyHook, type ToolCall } from './hooks.js';
 
 type Item = Record<string, unknown>;
 
@@ -92,12 +92,30 @@ export class PolicyStage implements RoutePolicy {
   call(t: ToolCall, forward: Forward): Promise<Record<string, unknown>> {
     const hooks = this.hooks.filter((h) => h.call !== undefined && h.applies(t.caller, t.server));
     const run = (i: number, c: ToolCall): Promise<Record<string, unknown>> =>
-      i < hooks.length ? hooks[i]!.call!(c, (next) => run(i + 1, next)) : forward(c);
+      i < hooks.length ? hooks[i]!.call!(c, (next) => run(i + 1, next)) : timed(c);
+    // The recorder's notes get the upstream's own time (the row's upstream duration, and "it was reached").
+    const timed = (c: ToolCall): Promise<Record<string, unknown>> => {
+      // A hook that rebuilt the call without spreading it lost the symbol: the original call still has the notes.
+      const notes = c[CALL_NOTES] ?? t[CALL_NOTES];
+      if (!notes) return forward(c);
+      const start = performance.now();
+      return forward(c).finally(() => (notes.upstreamMs = performance.now() - start));
+    };
     const admitted = async () => {
       this.admit(t.caller, { server: t.server, kind: 'tool', name: t.tool, arguments: t.arguments }, t.called);
       return run(0, t);
     };
     return this.recorder?.applies(t.caller, t.server) ? this.recorder.record(t, admitted) : admitted();
+  }
+
+  /** A client listed tools on these servers (a spend log row). */
+  listed(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void {
+    this.recorder?.listed?.(caller, servers, started, failed);
+  }
+
+  /** An aggregate tools/call by a name no server in scope lists (a spend log row). */
+  unresolved(caller: Caller, called: string, servers: readonly string[], started: number): void {
+    this.recorder?.unresolved?.(caller, called, servers, started);
   }
 
   /** What a caller's listings depend on: its grants, plus whatever the hooks that rewrite listings depend on. */

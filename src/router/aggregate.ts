@@ -180,7 +180,10 @@ export class AggregateSession implements RouteSession {
   }
 
   private async list(r: Resolving, kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
+    const started = performance.now();
     const view = await this.shared.view(kind, r.servers, this.listing, r.caller);
+    // Servers that could not be listed are in the view's outcomes; the listing itself was answered.
+    if (kind === 'tools') this.shared.deps.policy.listed(r.caller, r.servers, started);
     const v = this.cursorScope(r) + ':' + kind;
     let start = 0;
     if (isObject(params) && params.cursor !== undefined) {
@@ -206,7 +209,11 @@ export class AggregateSession implements RouteSession {
   private async callByName(r: Resolving, kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
     const name = isObject(params) ? params.name : undefined;
     if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.name`);
-    const target = await resolveName(r, kind, name);
+    const started = performance.now();
+    const target = await resolveName(r, kind, name).catch((err: unknown) => {
+      if (kind === 'tools') this.shared.deps.policy.unresolved(r.caller, name, r.servers, started);
+      throw err;
+    });
     if (kind === 'prompts') {
       this.admit(r, target.server, 'prompt', target.name, params!.arguments, name);
       return this.forward(target.server, method, { ...params, name: target.name }, ctx);
@@ -219,6 +226,7 @@ export class AggregateSession implements RouteSession {
         method,
         c.arguments === args ? { ...params, name: c.tool } : { ...params, name: c.tool, arguments: c.arguments },
         ctx,
+        c.signal,
       ),
     );
     return this.tasks.result(target.server, method, result);
@@ -260,9 +268,10 @@ export class AggregateSession implements RouteSession {
     throw new McpError(ErrorCode.InvalidParams, 'completion/complete needs params.ref of type ref/prompt or ref/resource');
   }
 
-  private forward(server: string, method: string, params: Result, ctx: CallContext): Promise<Result> {
+  /** `signal`: the policy's (a during_mcp_call guardrail aborts through it), else the client's. */
+  private forward(server: string, method: string, params: Result, ctx: CallContext, signal = ctx.signal): Promise<Result> {
     return this.leaseOf(server).request(method, params, {
-      signal: ctx.signal,
+      signal,
       callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,

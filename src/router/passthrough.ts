@@ -87,9 +87,10 @@ export class PassthroughSession implements RouteSession {
       params = { ...params, taskId: t.taskId };
     }
     const untouched = this.deps.policy.untouched(ctx.caller, this.server);
-    const forward = (p: Result | undefined) =>
+    // The policy may hand a call its own signal (a during_mcp_call guardrail aborts through it).
+    const forward = (p: Result | undefined, signal = ctx.signal) =>
       lease.request(method, p, {
-        signal: ctx.signal,
+        signal,
         callerKeyId: ctx.caller.keyId,
         headers: ctx.headersFor(this.server),
         onProgress: ctx.onProgress && hasProgressToken(p) ? ctx.onProgress : undefined,
@@ -105,7 +106,7 @@ export class PassthroughSession implements RouteSession {
       result = await this.callTool(params as Result & { name: string }, ctx, forward);
     } else {
       if (!untouched) params = this.admit(method, params, ctx.caller);
-      result = await forward(params);
+      result = method === 'tools/list' ? await this.listing(ctx.caller, () => forward(params)) : await forward(params);
     }
     if (!untouched) result = this.present(method, result, ctx.caller);
     return method === 'tools/call' || method === 'tasks/list' || TASK_ID_METHODS.has(method)
@@ -138,14 +139,31 @@ export class PassthroughSession implements RouteSession {
   }
 
   /** A tools/call through the policy pipeline; the upstream gets the tool's own name and the arguments the pipeline let through. */
-  private callTool(params: Result & { name: string }, ctx: CallContext, forward: (p: Result) => Promise<Result>): Promise<Result> {
+  private callTool(
+    params: Result & { name: string },
+    ctx: CallContext,
+    forward: (p: Result, signal: AbortSignal) => Promise<Result>,
+  ): Promise<Result> {
     const called = params.name;
     const own = this.deps.policy.naming(this.server);
     const tool = own ? own.originalName(called) : called;
     const args = isObject(params.arguments) ? params.arguments : undefined;
     return this.deps.policy.call({ caller: ctx.caller, server: this.server, tool, called, arguments: args, signal: ctx.signal }, (c) =>
-      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }),
+      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }, c.signal),
     );
+  }
+
+  /** A tools/list, answered or failed, is recorded (a spend log row). */
+  private async listing(caller: Caller, list: () => Promise<Result>): Promise<Result> {
+    const started = performance.now();
+    try {
+      const result = await list();
+      this.deps.policy.listed(caller, [this.server], started);
+      return result;
+    } catch (err) {
+      this.deps.policy.listed(caller, [this.server], started, true);
+      throw err;
+    }
   }
 
   /** The request as the upstream gets it, once the policy admitted it (a display name mapped back to the tool's own). */

@@ -66,6 +66,10 @@ export interface RoutePolicy {
   recorded(caller: Caller, server: string): boolean;
   /** One tools/call through the policy pipeline (access, limits, budgets, guardrails, recording), then `forward`. */
   call(t: ToolCall, forward: Forward): Promise<Result>;
+  /** A client's tools/list on these servers, begun at `started` (performance.now()), was answered or failed: a spend log row. */
+  listed(caller: Caller, servers: readonly string[], started: number, failed?: boolean): void;
+  /** An aggregate tools/call whose name no server in scope lists was refused before reaching any (a spend log row). */
+  unresolved(caller: Caller, called: string, servers: readonly string[], started: number): void;
   /** What a caller's listings depend on (grants and anything else that rewrites them): cache and cursor key. */
   listingKey(caller: Caller): string;
   /** One server's listing of one kind as this caller may see it. */

@@ -8,6 +8,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observe/log.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
+import type { Resolver } from '../../src/upstream/egress.js';
 
 export const TEST_KEY = 'sk-test-toolgate-key-0123456789';
 
@@ -45,7 +46,7 @@ export async function startTestGateway(
   yaml: string,
   env: Record<string, string | undefined> = {},
   port = 0,
-  opts: { store?: Store } = {},
+  opts: { store?: Store; resolve?: Resolver } = {},
 ): Promise<TestGateway> {
   const config = parseConfig(yaml, 'test-config.yaml', { ...process.env, ...env });
   if (!config.masterKey) config.masterKey = TEST_KEY;
@@ -58,7 +59,13 @@ export async function startTestGateway(
       cb();
     },
   });
-  const gw = await startGateway(config, { host: '127.0.0.1', port, log: createLogger({ level: 'debug', destination }), store });
+  const gw = await startGateway(config, {
+    host: '127.0.0.1',
+    port,
+    log: createLogger({ level: 'debug', destination }),
+    store,
+    resolve: opts.resolve,
+  });
   return Object.assign(gw, { logs, mcpUrl: (path = '/mcp') => new URL(gw.url + path) });
 }
 

@@ -1,4 +1,6 @@
 import identity from './0001-identity.js';
+import spend from './0003-spend.js';
+import pins from './0004-pins.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -7,4 +9,4 @@ export type { Migration } from './migration.js';
  * Every migration this build knows, in order. Add a module (`0001-identity.ts` exporting
  * `{ version, name, sql }`) and list it here; tsc ships it with the rest of src/.
  */
-export const MIGRATIONS: readonly Migration[] = [identity];
+export const MIGRATIONS: readonly Migration[] = [identity, spend, pins];

@@ -1,0 +1,28 @@
+import type { Caller } from '../caller/keys.js';
+import type { HealthChecks } from '../registry/health-checks.js';
+import { query, type AdminRoute } from './router.js';
+
+export interface HealthRouteDeps {
+  checks: HealthChecks;
+  /** Every server name, in definition order. */
+  names(): readonly string[];
+  /** Whether the caller may use the server (the access decision's own answer). */
+  visible(caller: Caller, server: string): boolean;
+}
+
+/**
+ * `GET /v1/mcp/server/health?server_ids=a,b`: the last background health check of each server, any
+ * key, only the servers that key may use (others, like unknown ids, are left out: never revealed).
+ * Without server_ids: every server the caller may use. It reads results; it never probes.
+ */
+export function healthRoutes(deps: () => HealthRouteDeps): { routes: AdminRoute[]; prefixes: string[] } {
+  const handler = query(async (ctx, q) => {
+    const d = deps();
+    // `server_ids=a,b` or `server_ids=a&server_ids=b`, as LiteLLM's clients send either.
+    const asked = q.getAll('server_ids').flatMap((v) => v.split(',').map((s) => s.trim()));
+    const ids = q.has('server_ids') ? [...new Set(asked.filter(Boolean))] : [...d.names()];
+    const known = new Set(d.names());
+    return ids.filter((id) => known.has(id) && d.visible(ctx.caller, id)).map((id) => ({ server_id: id, ...d.checks.status(id) }));
+  });
+  return { routes: [{ method: 'GET', path: '/v1/mcp/server/health', handler, access: 'key' }], prefixes: ['/v1/mcp/server/health'] };
+}

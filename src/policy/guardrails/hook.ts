@@ -1,0 +1,184 @@
+import type { Logger } from 'pino';
+import type { Caller } from '../../caller/caller.js';
+import type { GuardrailConfig, GuardrailMode } from '../../config/types.js';
+import type { TargetKind } from '../../mcp/target.js';
+import type { Forward, PolicyHook, ToolCall } from '../hooks.js';
+import { actorOf, type Alerts } from './alerts.js';
+import { guardrailBlock } from './block.js';
+import { Guardrail, type CheckContext } from './guardrail.js';
+import { runDuring } from './during.js';
+import type { Subject, Verdict } from './verdict.js';
+import type { ToolObserver } from '../pins/observer.js';
+
+type Result = Record<string, unknown>;
+type Item = Record<string, unknown>;
+
+/** Listing alerts already raised (server, tool, guardrail, text): a cached listing rebuilt is not a new alert. */
+const MAX_SEEN = 10_000;
+
+/**
+ * The guardrail stage: the caller's guardrails (every `default_on` one, plus those its key and team
+ * name) check tool arguments before the call (`pre_mcp_call`), beside it (`during_mcp_call`, which
+ * cancels the upstream call on a block) and the result after it (`post_mcp_call`); `pre_mcp_call`
+ * built-in guardrails also check tool descriptions in listings.
+ */
+export class GuardrailHook implements PolicyHook {
+  readonly name = 'guardrails';
+  private readonly all: Guardrail[];
+  private readonly byName: Map<string, Guardrail>;
+  private readonly defaults: Guardrail[];
+  private readonly perCaller = new WeakMap<Caller, Guardrail[]>();
+  private readonly seen = new Set<string>();
+  /** Per listed tool object and guardrail: whether its description is blocked (checked once per object). */
+  private readonly verdicts = new WeakMap<Item, Map<Guardrail, boolean>>();
+
+  constructor(
+    configs: readonly GuardrailConfig[],
+    private readonly alerts: Alerts,
+    private readonly log: Logger,
+    /** What each upstream lists now: a call to a tool whose description a guardrail blocks is blocked too. */
+    private readonly observer?: ToolObserver,
+  ) {
+    const warn = (guardrail: string, reason: string) => log.warn({ guardrail, reason }, 'guardrail webhook gave no verdict');
+    this.all = configs.map((c) => new Guardrail(c, warn));
+    this.byName = new Map(this.all.map((g) => [g.name, g]));
+    this.defaults = this.all.filter((g) => g.defaultOn);
+  }
+
+  /** The caller's guardrails in config order: default_on ones and those its key or team names (unknown names are skipped). */
+  guardrailsOf(caller: Caller): Guardrail[] {
+    let set = this.perCaller.get(caller);
+    if (set) return set;
+    const levels = caller.identity?.levels;
+    const named = new Set([...(levels?.key.guardrails ?? []), ...(levels?.team?.guardrails ?? [])]);
+    for (const n of named) if (!this.byName.has(n)) this.log.debug({ guardrail: n }, 'a key or team names a guardrail not in config.yaml');
+    set = this.all.filter((g) => g.defaultOn || named.has(g.name));
+    this.perCaller.set(caller, set);
+    return set;
+  }
+
+  applies(caller: Caller): boolean {
+    return this.defaults.length > 0 || this.guardrailsOf(caller).length > 0;
+  }
+
+  async call(call: ToolCall, next: Forward): Promise<Result> {
+    const gs = this.guardrailsOf(call.caller);
+    const ctx = (mode: GuardrailMode, c: ToolCall): CheckContext => ({
+      mode,
+      server: c.server,
+      tool: c.tool,
+      keyAlias: c.caller.identity?.keyAlias,
+      teamId: c.caller.identity?.teamId,
+      signal: c.signal,
+    });
+    let c = call;
+    for (const g of gs) {
+      if (!g.modes.has('pre_mcp_call')) continue;
+      if (g.checksListings && (await this.descriptionBlocked(g, c))) {
+        return this.blocked(g, 'the tool description failed this guardrail', 'pre_mcp_call', c);
+      }
+      const v = await g.check('tool_arguments', c.arguments, ctx('pre_mcp_call', c));
+      if (v.action === 'block') return this.blocked(g, v.reason, 'pre_mcp_call', c);
+      if (v.action === 'mask') c = { ...c, arguments: v.value as Record<string, unknown> };
+    }
+    const during = gs.filter((g) => g.modes.has('during_mcp_call'));
+    let result: Result;
+    if (during.length === 0) result = await next(c);
+    else {
+      const checks = (signal: AbortSignal) =>
+        during.map((g) => g.check('tool_arguments', c.arguments, { ...ctx('during_mcp_call', c), signal }).then((v) => ({ g, v })));
+      const out = await runDuring(c, next, checks);
+      if ('blocked' in out) return this.blocked(out.blocked.g, out.blocked.reason, 'during_mcp_call', c);
+      result = out.result;
+    }
+    for (const g of gs) {
+      if (!g.modes.has('post_mcp_call')) continue;
+      const v: Verdict = await g.check('tool_result' satisfies Subject, result, ctx('post_mcp_call', c));
+      if (v.action === 'block') return this.blocked(g, v.reason, 'post_mcp_call', c);
+      if (v.action === 'mask') result = v.value as Result;
+    }
+    return result;
+  }
+
+  list(caller: Caller, server: string, kind: TargetKind, items: readonly Item[]): Item[] {
+    if (kind !== 'tool') return items as Item[];
+    const gs = this.guardrailsOf(caller).filter((g) => g.checksListings);
+    if (gs.length === 0) return items as Item[];
+    this.observer?.observe(server, items, false);
+    const out: Item[] = [];
+    for (const item of items) {
+      let tool: Item | undefined = item;
+      for (const g of gs) {
+        const v = g.checkTool(tool);
+        if (v.action === 'allow') continue;
+        this.descriptionAlert(
+          caller,
+          server,
+          tool,
+          g,
+          v.action === 'block' ? 'hidden' : 'masked',
+          v.action === 'block' ? v.reason : undefined,
+        );
+        if (v.action === 'block') {
+          tool = undefined;
+          break;
+        }
+        tool = v.value as Item;
+      }
+      if (tool) out.push(tool);
+    }
+    return out;
+  }
+
+  /** Listings depend on which of the caller's guardrails check descriptions. */
+  listingKey(caller: Caller): string {
+    return this.guardrailsOf(caller)
+      .filter((g) => g.checksListings)
+      .map((g) => g.name)
+      .join(',');
+  }
+
+  /** Whether the tool, as its server lists it now, has a description this guardrail blocks (a listing that fails: no). */
+  private async descriptionBlocked(g: Guardrail, c: ToolCall): Promise<boolean> {
+    const tool = await this.observer?.current(c.server, c.tool).catch(() => undefined);
+    if (!tool) return false;
+    let byGuardrail = this.verdicts.get(tool);
+    if (!byGuardrail) this.verdicts.set(tool, (byGuardrail = new Map()));
+    let blocked = byGuardrail.get(g);
+    if (blocked === undefined) byGuardrail.set(g, (blocked = g.checkTool(tool).action === 'block'));
+    return blocked;
+  }
+
+  private blocked(g: Guardrail, reason: string, mode: GuardrailMode, c: ToolCall): Result {
+    this.alerts.raise(
+      {
+        actor: actorOf(c.caller),
+        action: 'guardrail_blocked',
+        objectType: 'mcp_tool',
+        objectId: `${c.server}/${c.tool}`,
+        after: { guardrail: g.name, mode, reason, key_name: c.caller.identity?.keyName, team_id: c.caller.identity?.teamId },
+      },
+      'guardrail blocked a tool call',
+      { guardrail: g.name, mode, reason, server: c.server, tool: c.tool, key: c.caller.keyId },
+    );
+    return guardrailBlock(g.name, reason);
+  }
+
+  private descriptionAlert(caller: Caller, server: string, tool: Item, g: Guardrail, outcome: 'hidden' | 'masked', reason?: string): void {
+    const key = `${server}\0${String(tool.name)}\0${g.name}\0${String(tool.description)}\0${JSON.stringify(tool.inputSchema ?? null)}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size >= MAX_SEEN) this.seen.clear();
+    this.seen.add(key);
+    this.alerts.raise(
+      {
+        actor: actorOf(caller),
+        action: 'mcp_tool_description_blocked',
+        objectType: 'mcp_tool',
+        objectId: `${server}/${String(tool.name)}`,
+        after: { guardrail: g.name, outcome, ...(reason ? { reason } : {}) },
+      },
+      `a tool description failed guardrail ${g.name}: the tool is ${outcome} in listings`,
+      { guardrail: g.name, server, tool: tool.name, outcome },
+    );
+  }
+}
