@@ -44,16 +44,18 @@ export class Responder implements ReplyChannel, StreamRelay {
     });
   }
 
-  /** One answer per response: a batch's answers are not one upstream's stream to mirror. */
+  /**
+   * Session answers only, one per response: a stream without a session could not be resumed (and a
+   * curl user of the sessionless path wants JSON), and a batch's answers are not one upstream's stream.
+   */
   get relay(): StreamRelay | undefined {
-    return this.acceptsSse && this.expected === 1 ? this : undefined;
+    return this.resumable && this.acceptsSse && this.expected === 1 ? this : undefined;
   }
 
-  /** The upstream answers on an event stream: so does this reply, its priming event first when resumable. */
+  /** The upstream answers on an event stream: so does this reply, resumable, from its priming event on. */
   opened(): void {
-    if (this.finished || this.gone || this.sse) return;
+    if (this.finished || this.gone || this.sse || !this.resumable) return;
     this.sse = new SseStream(this.res, this.headers, { maxBufferBytes: this.limits?.streamBufferBytes });
-    if (!this.resumable) return;
     this.resumed = this.resumable.open(this.limits?.streamBufferBytes ?? Infinity);
     this.resumed.start(this.sse);
   }
@@ -62,7 +64,7 @@ export class Responder implements ReplyChannel, StreamRelay {
     this.resumed?.retry(ms);
   }
 
-  /** The upstream ended its stream early for its client to poll: ours polls us (a stream that cannot be resumed stays open). */
+  /** The upstream ended its stream early for its client to poll: ours polls us. */
   paused(): void {
     this.resumed?.pause();
   }

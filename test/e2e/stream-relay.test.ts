@@ -60,7 +60,7 @@ describe('upstream event streams relayed as streams (SEP-1699)', () => {
     assert.equal(answer.result.isError, undefined);
   });
 
-  it('is resumed by the SDK client on its own, and a JSON-only answer stays JSON', async () => {
+  it('is resumed by the SDK client on its own; JSON-only and sessionless answers stay JSON', async () => {
     const client = await connectClient(url);
     clients.push(client);
     const r = await client.callTool({ name: 'test_reconnection', arguments: {} });
@@ -70,6 +70,14 @@ describe('upstream event streams relayed as streams (SEP-1699)', () => {
     assert.equal(plain.status, 200);
     assert.match(plain.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(((await plain.json()) as Record<string, any>).id, 9);
+    // And so does a request without a session (LiteLLM's curl way, Accept: */*): no session to resume a stream on.
+    const curl = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', accept: '*/*' },
+      body: JSON.stringify({ method: 'tools/list' }),
+    });
+    assert.match(curl.headers.get('content-type') ?? '', /application\/json/);
+    assert.ok(Array.isArray(((await curl.json()) as Record<string, any>).result.tools));
   });
 });
 
