@@ -55,11 +55,13 @@ export function callContext(
       ? undefined
       : (p: Record<string, unknown>) =>
           void reply.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } });
-  if (!abort) return { caller, signal: NEVER_ABORTED, headersFor, onProgress };
+  const relay = reply?.relay;
+  if (!abort) return { caller, signal: NEVER_ABORTED, headersFor, onProgress, relay };
   return {
     caller,
     headersFor,
     onProgress,
+    relay,
     get signal() {
       return abort.signal;
     },

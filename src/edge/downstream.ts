@@ -15,6 +15,7 @@ import { errorReason, toErrorResponse } from './error-catalogue.js';
 import { requestShapeError } from './request-checks.js';
 import { noteUpstreamTime, type RequestLog } from './request-log.js';
 import type { ReplyChannel as Responder } from './responder.js';
+import { ResumableStreams } from './resumable.js';
 import type { SseStream } from './sse.js';
 
 const BACKLOG_LIMIT = 256;
@@ -49,6 +50,8 @@ export class DownstreamSession implements ClientSink {
   lastSeen = Date.now();
   getStream?: SseStream;
   closed = false;
+  /** Answers relayed from upstream event streams, which the client may resume with Last-Event-ID. */
+  readonly resumable = new ResumableStreams();
 
   private readonly backlog: JsonRpcNotification[] | JsonRpcRequest[] = [];
   private readonly inflight = new Map<string, InFlight>();
@@ -180,6 +183,7 @@ export class DownstreamSession implements ClientSink {
     }
     this.clientRequests.clear();
     this.getStream?.end();
+    this.resumable.close();
     await this.route?.close();
   }
 

@@ -40,6 +40,8 @@ export async function bridgeCall({ inb, deps, msg, profile, ctx, reply }: Modern
       // An exchange abandoned after its expiry cancels the upstream call too (notifications/cancelled).
       const ex = exchange;
       let signal: AbortSignal | undefined;
+      // No stream relay: what a 2025 upstream streams (its requests to the client) becomes input_required
+      // here, a complete answer; a stateless client has no session to resume a stream on anyway.
       call = route.request(msg.method, params, {
         caller: ctx.caller,
         headersFor: ctx.headersFor,

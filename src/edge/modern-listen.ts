@@ -38,8 +38,10 @@ export async function listen({ inb, deps, msg, profile, ctx }: ModernRequest): P
     request: () => Promise.reject(new McpError(ErrorCode.MethodNotFound, 'no input requests on a listen stream')),
   };
   // Listening needs no server-to-client requests: a shared session of the plain profile serves it.
+  // Pooled, as every 2026 request is: a dual-era server is then heard on its 2026 session's own
+  // listen, where it may announce changes that its 2025 sessions never hear of.
   const { sampling: _s, elicitation: _e, roots: _r, ...plain } = profile.capabilities;
-  const route = deps.router.open(inb.scope, { ...profile, capabilities: plain, pooled: false }, sink);
+  const route = deps.router.open(inb.scope, { ...profile, capabilities: plain, pooled: true }, sink);
   let init: Result;
   try {
     init = await route.initialize(ctx);
@@ -53,9 +55,12 @@ export async function listen({ inb, deps, msg, profile, ctx }: ModernRequest): P
   if (filter.promptsListChanged === true && 'prompts' in caps) honoured.promptsListChanged = true;
   if (filter.resourcesListChanged === true && 'resources' in caps) honoured.resourcesListChanged = true;
   const subscribed: string[] = [];
+  // The listen's own stream starts with its acknowledgement: an upstream answering a subscribe on a
+  // stream of its own must not open this response first.
+  const quiet = { caller: ctx.caller, signal: ctx.signal, headersFor: ctx.headersFor };
   for (const uri of wanted) {
     try {
-      await route.request('resources/subscribe', { uri }, ctx);
+      await route.request('resources/subscribe', { uri }, quiet);
       subscribed.push(uri);
     } catch {
       wanted.delete(uri);

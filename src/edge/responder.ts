@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { responseJson } from '../mcp/frozen-json.js';
+import type { StreamRelay } from '../upstream/transport.js';
 import type { InputLimits } from './input-limits.js';
+import type { ResumableStream, ResumableStreams } from './resumable.js';
 import { SseStream } from './sse.js';
 
 /** Where the answer to one client request goes, and whatever must reach the client before it. */
@@ -9,15 +11,19 @@ export interface ReplyChannel {
   /** Send a message tied to the request before its response. False when that is impossible. */
   related(msg: JsonRpcMessage): boolean;
   finish(response: JsonRpcResponse): void;
+  /** Present when the reply can mirror an upstream event stream (its client accepts SSE). */
+  readonly relay?: StreamRelay;
 }
 
 /**
  * Answers one POST that carried requests. It stays plain JSON (cheapest, and what most calls need)
  * until something must be sent before the final response — progress, or a server-to-client request —
- * and then switches to an SSE stream for the rest of the exchange.
+ * and then switches to an SSE stream for the rest of the exchange. When the upstream answers on an
+ * event stream, so does the reply, from the start; on a session it is resumable (see resumable.ts).
  */
-export class Responder implements ReplyChannel {
+export class Responder implements ReplyChannel, StreamRelay {
   private sse?: SseStream;
+  private resumed?: ResumableStream;
   private readonly responses: JsonRpcResponse[] = [];
   private finished = false;
   /** The client went away before we answered. */
@@ -30,14 +36,43 @@ export class Responder implements ReplyChannel {
     private readonly expected: number,
     private readonly batch: boolean,
     private readonly limits?: Pick<InputLimits, 'streamBufferBytes'>,
+    /** The session's resumable streams (2025 sessions: a client may come back with Last-Event-ID). */
+    private readonly resumable?: ResumableStreams,
   ) {
     res.on('close', () => {
       if (!this.finished) this.gone = true;
     });
   }
 
+  /**
+   * Session answers only, one per response: a stream without a session could not be resumed (and a
+   * curl user of the sessionless path wants JSON), and a batch's answers are not one upstream's stream.
+   */
+  get relay(): StreamRelay | undefined {
+    return this.resumable && this.acceptsSse && this.expected === 1 ? this : undefined;
+  }
+
+  /** The upstream answers on an event stream: so does this reply, resumable, from its priming event on. */
+  opened(): void {
+    if (this.finished || this.gone || this.sse || !this.resumable) return;
+    this.sse = new SseStream(this.res, this.headers, { maxBufferBytes: this.limits?.streamBufferBytes });
+    this.resumed = this.resumable.open(this.limits?.streamBufferBytes ?? Infinity);
+    this.resumed.start(this.sse);
+  }
+
+  retry(ms: number): void {
+    this.resumed?.retry(ms);
+  }
+
+  /** The upstream ended its stream early for its client to poll: ours polls us. */
+  paused(): void {
+    this.resumed?.pause();
+  }
+
   /** Send a message tied to this request before its response. False when that is impossible. */
   related(msg: JsonRpcMessage): boolean {
+    // Kept for the client's resume even while it is away: the answer stays on its stream.
+    if (this.resumed) return !this.finished && this.resumed.send(msg);
     if (this.finished || this.gone || !this.acceptsSse) return false;
     if (!this.sse) {
       this.sse = new SseStream(this.res, this.headers, { maxBufferBytes: this.limits?.streamBufferBytes });
@@ -53,8 +88,12 @@ export class Responder implements ReplyChannel {
   /** `status` applies only to a plain JSON answer (2026-07-28 errors carry 400/404). */
   finish(response: JsonRpcResponse, status = 200): void {
     if (this.finished) return;
+    if (this.resumed) {
+      this.finished = true;
+      return this.resumed.finish(response);
+    }
     this.responses.push(response);
-    if (this.sse) this.sse.send(response);
+    if (this.sse) this.sse.send(response, 'message', true);
     if (this.responses.length < this.expected) return;
     this.finished = true;
     if (this.sse) {

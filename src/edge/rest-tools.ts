@@ -125,7 +125,7 @@ export class RestTools {
 
   /** The tool names this caller sees on a server (as its one-server endpoint lists them); undefined if it cannot be listed. */
   private async names(caller: Caller, server: string): Promise<Set<string> | undefined> {
-    const listing = await this.deps.catalog.get(server, 'tools', {});
+    const listing = await this.deps.catalog.get(server, 'tools', { capabilities: {}, modern: false });
     if (listing.error) return undefined;
     const own = this.deps.policy.naming(server);
     const visible = this.deps.policy.filter(caller, server, 'tool', listing.items);

@@ -49,10 +49,24 @@ export class SseStream {
     }
   }
 
-  send(msg: unknown, event = 'message'): boolean {
+  /**
+   * `answer`: the final response of a request's stream, sent whatever its size (a plain JSON body has
+   * no bound either); the bound is for what keeps coming, not for the one answer the client waits for.
+   */
+  send(msg: unknown, event = 'message', answer = false): boolean {
     if (this.closed) return false;
     const id = this.prefix ? `id: ${this.prefix}-${this.nextEventId++}\n` : '';
-    return this.write(`${id}event: ${event}\ndata: ${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n\n`);
+    return this.write(`${id}event: ${event}\ndata: ${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n\n`, answer);
+  }
+
+  /** One `message` event with an id of the caller's (resumable streams); empty data is a priming event. */
+  event(id: string, data: string, answer = false): boolean {
+    return this.write(data === '' ? `id: ${id}\ndata: \n\n` : `id: ${id}\nevent: message\ndata: ${data}\n\n`, answer);
+  }
+
+  /** The reconnection delay a client should wait before resuming (SSE `retry`). */
+  retry(ms: number): boolean {
+    return this.write(`retry: ${Math.max(0, Math.floor(ms))}\n\n`);
   }
 
   /** How long the client has left written data unread (0 while it keeps up). */
@@ -66,11 +80,11 @@ export class SseStream {
     this.res.end();
   }
 
-  private write(chunk: string): boolean {
+  private write(chunk: string, unbounded = false): boolean {
     if (this.closed) return false;
     if (!this.res.write(chunk) && this.stalledSince === 0) this.stalledSince = Date.now();
     const buffered = this.res.writableLength;
-    if (buffered > this.maxBuffer) {
+    if (buffered > this.maxBuffer && !unbounded) {
       this.markClosed();
       // destroy, not end: end would keep every buffered byte until the client reads them.
       this.res.destroy();

@@ -95,6 +95,7 @@ export async function handlePost(inb: Inbound, deps: TransportDeps): Promise<voi
     requests.length,
     batch,
     deps.limits,
+    session.resumable,
   );
   for (const r of requests) session.handleRequest(r, responder, headersFor, log);
 }
@@ -154,20 +155,24 @@ export function handleGet(inb: Inbound, deps: TransportDeps): void {
   const session = findSession(inb, deps);
   if (!session) return;
   if (!checkVersionHeader(inb, session.protocolVersion)) return;
+  const limit = deps.limits.streamBufferBytes;
+  const headers = { 'mcp-session-id': session.id };
+  // A client resuming one of its answers' streams (SEP-1699) gets that stream, whatever its GET stream does.
+  const lastEventId = headerValue(req.headers['last-event-id']);
+  if (
+    lastEventId !== undefined &&
+    session.resumable.resume(lastEventId, () => new SseStream(res, headers, { keepalive: true, maxBufferBytes: limit }))
+  )
+    return;
   if (session.getStream && !session.getStream.closed) {
     return refuse(res, 'conflict', 'Conflict: this session already has a GET stream open');
   }
-  const limit = deps.limits.streamBufferBytes;
-  const stream = new SseStream(
-    res,
-    { 'mcp-session-id': session.id },
-    {
-      keepalive: true,
-      maxBufferBytes: limit,
-      onOverflow: (bytes) =>
-        deps.log.info({ bytes, limit }, 'GET stream closed: its client left more than stream_buffer_bytes unread (it may reconnect)'),
-    },
-  );
+  const stream = new SseStream(res, headers, {
+    keepalive: true,
+    maxBufferBytes: limit,
+    onOverflow: (bytes) =>
+      deps.log.info({ bytes, limit }, 'GET stream closed: its client left more than stream_buffer_bytes unread (it may reconnect)'),
+  });
   session.attachGetStream(stream);
 }
 

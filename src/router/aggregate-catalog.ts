@@ -5,7 +5,7 @@ import { freezeForJson } from '../mcp/frozen-json.js';
 import type { TargetKind } from '../mcp/target.js';
 import type { ServerSource } from '../registry/registry.js';
 import { profileKey } from '../upstream/lease.js';
-import { CatalogStore, type Listing } from './catalog.js';
+import { CatalogStore, type Listing, type ListingProfile } from './catalog.js';
 import {
   buildListingTable,
   buildUriTable,
@@ -110,9 +110,9 @@ export class AggregateCatalog {
   }
 
   /** The merged, named view of one kind for a scope, capability profile and caller (fresh listings). */
-  async view(kind: ListingKind, servers: readonly string[], capabilities: Result, caller: Caller): Promise<View> {
-    const listings = await Promise.all(servers.map((s) => this.catalog.get(s, kind, capabilities)));
-    return this.build(kind, servers, capabilities, listings, caller);
+  async view(kind: ListingKind, servers: readonly string[], profile: ListingProfile, caller: Caller): Promise<View> {
+    const listings = await Promise.all(servers.map((s) => this.catalog.get(s, kind, profile)));
+    return this.build(kind, servers, profile, listings, caller);
   }
 
   /**
@@ -120,15 +120,14 @@ export class AggregateCatalog {
    * relisting, nor relists a healthy server because another one is down); only a server never
    * listed for this profile is listed now.
    */
-  async routingView(kind: ListingKind, servers: readonly string[], capabilities: Result, caller: Caller): Promise<View> {
-    const listings = await Promise.all(
-      servers.map((s) => this.catalog.peek(s, kind, capabilities) ?? this.catalog.get(s, kind, capabilities)),
-    );
-    return this.build(kind, servers, capabilities, listings, caller);
+  async routingView(kind: ListingKind, servers: readonly string[], profile: ListingProfile, caller: Caller): Promise<View> {
+    const listings = await Promise.all(servers.map((s) => this.catalog.peek(s, kind, profile) ?? this.catalog.get(s, kind, profile)));
+    return this.build(kind, servers, profile, listings, caller);
   }
 
-  private build(kind: ListingKind, servers: readonly string[], capabilities: Result, listings: Listing[], caller: Caller): View {
-    const cacheKey = `${kind}|${servers.join(',')}|${profileKey(capabilities)}|${this.deps.policy.listingKey(caller)}`;
+  private build(kind: ListingKind, servers: readonly string[], profile: ListingProfile, listings: Listing[], caller: Caller): View {
+    const era = profile.modern ? 'modern|' : '';
+    const cacheKey = `${kind}|${servers.join(',')}|${era}${profileKey(profile.capabilities)}|${this.deps.policy.listingKey(caller)}`;
     const key = `${cacheKey}|${listings.map((l) => l.generation).join(',')}`;
     const cached = this.views.get(cacheKey);
     if (cached?.key === key) {

@@ -2,15 +2,16 @@ import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError } from '../mcp/jsonrpc.js';
 import { unknownTarget } from '../mcp/target.js';
 import type { AggregateCatalog, View } from './aggregate-catalog.js';
+import type { ListingProfile } from './catalog.js';
 import { resolveUri, type NamedKind, type UriTarget } from './catalog-build.js';
 import type { NameTarget } from './names.js';
 import { matchesUriTemplate } from './uri-template.js';
 
-/** Who is resolving what: the servers in this request's scope, the client's capability profile, the caller. */
+/** Who is resolving what: the servers in this request's scope, the client's capabilities and era, the caller. */
 export interface Resolving {
   shared: AggregateCatalog;
   servers: readonly string[];
-  capabilities: Record<string, unknown>;
+  listing: ListingProfile;
   caller: Caller;
 }
 
@@ -21,11 +22,11 @@ const LABEL: Record<NamedKind, 'tool' | 'prompt' | 'template'> = { tools: 'tool'
  * a name the caller's grants hide is not in it, and is refused exactly as a name nobody lists.
  */
 export async function resolveName(r: Resolving, kind: NamedKind, name: string): Promise<NameTarget> {
-  let view = await r.shared.routingView(kind, r.servers, r.capabilities, r.caller);
+  let view = await r.shared.routingView(kind, r.servers, r.listing, r.caller);
   let target = view.names!.exposed.get(name);
   if (!target) {
     // Perhaps new since we last listed: one fresh look before refusing.
-    view = await r.shared.view(kind, r.servers, r.capabilities, r.caller);
+    view = await r.shared.view(kind, r.servers, r.listing, r.caller);
     target = view.names!.exposed.get(name);
   }
   if (target) return target;
@@ -50,12 +51,12 @@ function explainFiltered(r: Resolving, name: string, view: View): void {
 
 /** The server behind an exposed URI: listed resources first, then templates, then one fresh listing. */
 export async function resolveResource(r: Resolving, uri: string): Promise<UriTarget> {
-  const listed = await r.shared.routingView('resources', r.servers, r.capabilities, r.caller);
+  const listed = await r.shared.routingView('resources', r.servers, r.listing, r.caller);
   const hit = resolveUri(listed.uris!, uri);
   if (hit) return hit;
   const templated = await templateServer(r, (t) => matchesUriTemplate(t, uri));
   if (templated) return { server: templated, uri };
-  const fresh = await r.shared.view('resources', r.servers, r.capabilities, r.caller);
+  const fresh = await r.shared.view('resources', r.servers, r.listing, r.caller);
   const again = resolveUri(fresh.uris!, uri);
   if (again) return again;
   const withResources = [...listed.listings.entries()].filter(([, l]) => l.items.length > 0 || !l.error).map(([s]) => s);
@@ -66,7 +67,7 @@ export async function resolveResource(r: Resolving, uri: string): Promise<UriTar
 
 /** The first server in scope (as this caller sees it) listing a template that `matches`. */
 export async function templateServer(r: Resolving, matches: (uriTemplate: string) => boolean): Promise<string | undefined> {
-  const templates = await r.shared.routingView('resourceTemplates', r.servers, r.capabilities, r.caller);
+  const templates = await r.shared.routingView('resourceTemplates', r.servers, r.listing, r.caller);
   for (const [server, listing] of templates.listings) {
     if (listing.items.some((t) => typeof t.uriTemplate === 'string' && matches(t.uriTemplate))) return server;
   }

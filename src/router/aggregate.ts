@@ -8,6 +8,7 @@ import { AggregateCatalog, pageOf, type AggregateDeps } from './aggregate-catalo
 import { aggregateInitialize } from './aggregate-init.js';
 import { resolveName, resolveResource, templateServer, type Resolving } from './aggregate-resolve.js';
 import { buildUriTable, type ListingKind, type NamedKind } from './catalog-build.js';
+import type { ListingProfile } from './catalog.js';
 import { fingerprint } from './cursor.js';
 import { hasProgressToken } from './passthrough.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
@@ -50,6 +51,8 @@ export class AggregateSession implements RouteSession {
   private readonly tasks: TaskMapper;
   /** The caller of the last request: list changes are announced for servers it may see. */
   private caller?: Caller;
+  /** What this client's listings are built for: its capabilities, and its era (2026 clients are pooled). */
+  private readonly listing: ListingProfile;
 
   constructor(
     private readonly shared: AggregateCatalog,
@@ -58,6 +61,7 @@ export class AggregateSession implements RouteSession {
     private readonly sink: ClientSink,
   ) {
     this.tasks = new TaskMapper(shared.deps.tasks);
+    this.listing = { capabilities: profile.capabilities, modern: profile.pooled === true };
     // Leases up front: a shared upstream session delivers its notifications (log messages, resource
     // updates) to the leases it has, so a server this client has not called yet still reaches it.
     for (const name of scope.servers) if (shared.deps.servers.get(name)) this.leaseOf(name);
@@ -72,8 +76,7 @@ export class AggregateSession implements RouteSession {
     const servers = this.serversFor(ctx.caller);
     const result = await aggregateInitialize(this.shared, servers, this.profile);
     // Warm the tool catalog now, so the client's first call is routed without waiting on a listing.
-    if (isObject(result.capabilities) && 'tools' in result.capabilities)
-      void this.shared.view('tools', servers, this.profile.capabilities, ctx.caller);
+    if (isObject(result.capabilities) && 'tools' in result.capabilities) void this.shared.view('tools', servers, this.listing, ctx.caller);
     return result;
   }
 
@@ -158,7 +161,7 @@ export class AggregateSession implements RouteSession {
   }
 
   private resolving(caller: Caller): Resolving {
-    return { shared: this.shared, servers: this.serversFor(caller), capabilities: this.profile.capabilities, caller };
+    return { shared: this.shared, servers: this.serversFor(caller), listing: this.listing, caller };
   }
 
   /** This client's lease on a server's current definition, made on first use. */
@@ -178,7 +181,7 @@ export class AggregateSession implements RouteSession {
 
   private async list(r: Resolving, kind: ListingKind, field: string, params: Result | undefined): Promise<Result> {
     const started = performance.now();
-    const view = await this.shared.view(kind, r.servers, this.profile.capabilities, r.caller);
+    const view = await this.shared.view(kind, r.servers, this.listing, r.caller);
     // Servers that could not be listed are in the view's outcomes; the listing itself was answered.
     if (kind === 'tools') this.shared.deps.policy.listed(r.caller, r.servers, started);
     const v = this.cursorScope(r) + ':' + kind;
@@ -195,7 +198,12 @@ export class AggregateSession implements RouteSession {
 
   /** Cursors are bound to the servers, the client profile and the caller's access: no other caller can continue them. */
   private cursorScope(r: Resolving): string {
-    return fingerprint([...r.servers, profileKey(this.profile.capabilities), this.shared.deps.policy.listingKey(r.caller)]);
+    return fingerprint([
+      ...r.servers,
+      profileKey(this.profile.capabilities),
+      String(this.listing.modern),
+      this.shared.deps.policy.listingKey(r.caller),
+    ]);
   }
 
   private async callByName(r: Resolving, kind: NamedKind, params: Result | undefined, ctx: CallContext, method: string): Promise<Result> {
@@ -267,6 +275,7 @@ export class AggregateSession implements RouteSession {
       callerKeyId: ctx.caller.keyId,
       headers: ctx.headersFor(server),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
+      relay: ctx.relay,
     });
   }
 
@@ -322,7 +331,7 @@ export class AggregateSession implements RouteSession {
 
   private exposedUri(server: string, uri: string): string | undefined {
     const servers = this.caller ? this.serversFor(this.caller) : this.scope.servers;
-    const listings = servers.map((s) => this.shared.catalog.peek(s, 'resources', this.profile.capabilities));
+    const listings = servers.map((s) => this.shared.catalog.peek(s, 'resources', this.listing));
     if (listings.some((l) => !l)) return undefined;
     const table = buildUriTable(servers.map((s, i) => ({ server: s, items: listings[i]!.items })));
     return table.byServer.get(server)?.get(uri);

@@ -7,6 +7,16 @@ import type { ListingKind } from './catalog-build.js';
 
 type Item = Record<string, unknown>;
 
+/**
+ * Whom a listing is for: the client's capabilities and its era. A dual-era server may offer 2026-07-28
+ * clients more than its 2025 sessions do (extensions, tools of that era only), so each era is listed
+ * over a session of its own, as the server would answer that client directly.
+ */
+export interface ListingProfile {
+  capabilities: Record<string, unknown>;
+  modern: boolean;
+}
+
 export const LIST_METHOD: Record<ListingKind, { method: string; field: string; capability: string }> = {
   tools: { method: 'tools/list', field: 'tools', capability: 'tools' },
   prompts: { method: 'prompts/list', field: 'prompts', capability: 'prompts' },
@@ -119,8 +129,14 @@ export class CatalogStore {
   }
 
   /** The last listing fetched, however old: routing a call by name must not wait for a relisting. */
-  peek(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Listing | undefined {
-    return this.entries.get(`${server}\u0000${profileKey(capabilities)}\u0000${kind}`)?.listing;
+  peek(server: string, kind: ListingKind, profile: ListingProfile): Listing | undefined {
+    return this.entries.get(this.key(server, kind, profile))?.listing;
+  }
+
+  /** A server of the 2025 era answers both eras alike: one listing serves them. */
+  private key(server: string, kind: ListingKind, profile: ListingProfile): string {
+    const era = profile.modern && this.servers.get(server)?.era !== 'legacy' ? 'modern|' : '';
+    return `${server}\u0000${era}${profileKey(profile.capabilities)}\u0000${kind}`;
   }
 
   /**
@@ -129,8 +145,8 @@ export class CatalogStore {
    * a down or slow server costs the aggregate one listing timeout, not one per listing; when the retry
    * succeeds, clients hear list_changed. After an invalidation (list_changed, reconnect) we wait.
    */
-  get(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
-    const key = `${server}\u0000${profileKey(capabilities)}\u0000${kind}`;
+  get(server: string, kind: ListingKind, profile: ListingProfile): Promise<Listing> {
+    const key = this.key(server, kind, profile);
     let entry = this.entries.get(key);
     if (!entry) {
       entry = { fetchedAt: 0, epoch: 0 };
@@ -143,7 +159,7 @@ export class CatalogStore {
     if (!entry.pending) {
       const e = entry;
       const epoch = e.epoch;
-      e.pending = this.fetch(server, kind, capabilities).then((l) => {
+      e.pending = this.fetch(server, kind, profile).then((l) => {
         if (e.epoch === epoch) {
           const recovered = e.listing?.error !== undefined && !l.error;
           e.listing = l;
@@ -157,7 +173,7 @@ export class CatalogStore {
     return serveFailure ? Promise.resolve(listing!) : entry.pending!;
   }
 
-  private async fetch(server: string, kind: ListingKind, capabilities: Record<string, unknown>): Promise<Listing> {
+  private async fetch(server: string, kind: ListingKind, profile: ListingProfile): Promise<Listing> {
     const upstream = this.servers.get(server);
     if (!upstream) return { items: [], error: `server "${server}" was removed`, generation: this.generation++ };
     const spec = LIST_METHOD[kind];
@@ -172,7 +188,7 @@ export class CatalogStore {
       }, this.opts.listingTimeoutMs);
     });
     try {
-      const items = await Promise.race([this.fetchAll(upstream, spec, capabilities, budget.signal), timeout]);
+      const items = await Promise.race([this.fetchAll(upstream, spec, profile, budget.signal), timeout]);
       return { items, generation: this.generation++ };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -186,10 +202,10 @@ export class CatalogStore {
   private async fetchAll(
     upstream: Upstream,
     spec: (typeof LIST_METHOD)[ListingKind],
-    capabilities: Record<string, unknown>,
+    profile: ListingProfile,
     signal: AbortSignal,
   ): Promise<Item[]> {
-    const session = await upstream.sharedSession(capabilities);
+    const session = await upstream.sharedSession(profile.capabilities, profile.modern);
     const caps = session.initializeResult?.capabilities;
     if (!isObject(caps) || !(spec.capability in caps)) return [];
     const items: Item[] = [];

@@ -94,6 +94,7 @@ export class PassthroughSession implements RouteSession {
         callerKeyId: ctx.caller.keyId,
         headers: ctx.headersFor(this.server),
         onProgress: ctx.onProgress && hasProgressToken(p) ? ctx.onProgress : undefined,
+        relay: ctx.relay,
       });
     let result: Result;
     if (

@@ -3,6 +3,7 @@ import type { McpError } from '../mcp/jsonrpc.js';
 import type { Target, TargetKind } from '../mcp/target.js';
 import type { Forward, ToolCall } from '../policy/hooks.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
+import type { StreamRelay } from '../upstream/transport.js';
 
 type Result = Record<string, unknown>;
 
@@ -15,6 +16,8 @@ export interface CallContext {
   onProgress?: (params: Result) => void;
   /** Per-request headers for one upstream server (x-mcp-{server}-*, extra_headers). */
   headersFor(server: string): Record<string, string> | undefined;
+  /** Mirrors an upstream event stream answering the request to a client that accepts SSE. */
+  relay?: StreamRelay;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { JsonRpcNotification, JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { StateTokens } from '../mcp/state-token.js';
 import type { ClientSink } from './profile.js';
+import type { StreamRelay } from './transport.js';
 
 type Result = Record<string, unknown>;
 
@@ -18,6 +19,8 @@ export interface RequestOptions {
    * stream. They belong to this caller alone; without a receiver they are dropped, never fanned out.
    */
   onNotification?: (msg: JsonRpcNotification) => void;
+  /** The edge's mirror of an upstream event stream answering this request (see StreamRelay). */
+  relay?: StreamRelay;
 }
 
 /** Who a call is made for: what the era-specific connection needs to serve it as that client expects. */

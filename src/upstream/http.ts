@@ -110,6 +110,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     const type = headerValue(res.headers, 'content-type') ?? '';
     try {
       if (type.includes('text/event-stream')) {
+        opts?.relay?.opened();
         await this.followResponseStream(res.body, msg, deliver, opts);
         return;
       }
@@ -150,6 +151,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       },
       onRetry: (ms: number) => {
         retryMs = Math.min(Math.max(ms, 0), RECONNECT_MAX_MS);
+        opts?.relay?.retry(retryMs);
       },
     };
     let body = first;
@@ -171,6 +173,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
       if (idle > MAX_IDLE_RESUMES) {
         throw new UpstreamError('closed', `upstream "${this.http.server}" kept ending the response stream without answering`);
       }
+      // The server asked its client to poll: the gateway's client is told to as well, while we resume here.
+      opts?.relay?.paused();
       await sleep(retryMs, undefined, { signal });
       const headers = this.baseHeaders('text/event-stream', false);
       headers['last-event-id'] = lastEventId;

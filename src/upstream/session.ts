@@ -146,7 +146,7 @@ export class UpstreamSession implements UpstreamConnection {
         entry.resolve = (r) => (done(), resolve(r));
         entry.reject = (e) => (done(), reject(e));
       }
-      const send: SendOptions = { headers: opts.headers, signal: entry.exchange.signal };
+      const send: SendOptions = { headers: opts.headers, signal: entry.exchange.signal, relay: opts.relay };
       if (this.requestScoped) send.onmessage = (m) => this.dispatch(m, id);
       this.transport.send(msg, send).catch((err: Error) => this.settle(id, undefined, err));
     });

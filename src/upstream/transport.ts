@@ -26,6 +26,20 @@ export interface SendOptions {
   onmessage?: (msg: JsonRpcMessage) => void;
   /** A response meant to stay open (subscriptions/listen): no limit on silence between events. */
   longLived?: boolean;
+  /** Told how the upstream streams this request's answer (HTTP), for a client that takes it as a stream too. */
+  relay?: StreamRelay;
+}
+
+/**
+ * How an upstream answers one request on an event stream, for the edge to mirror to a client that
+ * accepts SSE: the stream opening, the server's reconnection delay, and the server ending the stream
+ * before its answer (SEP-1699 polling), after which the gateway resumes it upstream on its own while
+ * the client polls the gateway. Messages themselves travel the usual way (progress, server requests, the result).
+ */
+export interface StreamRelay {
+  opened(): void;
+  retry(ms: number): void;
+  paused(): void;
 }
 
 export interface UpstreamTransport {
