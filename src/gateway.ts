@@ -11,6 +11,8 @@ import { upstreamHeadersResolver } from './edge/upstream-headers.js';
 import { TokenKeys } from './mcp/sealed.js';
 import { StateTokens } from './mcp/state-token.js';
 import { PolicyStage } from './policy/stage.js';
+import { LimitsHook } from './policy/limits/limits-hook.js';
+import { openCounters } from './policy/limits/open-counters.js';
 import { ServerRegistry } from './registry/registry.js';
 import { createAggregateFactory } from './router/aggregate.js';
 import { createCursorCodec } from './router/cursor.js';
@@ -80,7 +82,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   for (const s of config.servers) registry.add(s);
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   registry.subscribe(() => identity.setServers(registry.configs()));
-  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator);
+  const counters = await openCounters(config.settings.rateLimits, log);
+  // Order: pinning, limits, budgets, guardrails.
+  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [new LimitsHook(counters)]);
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);
@@ -109,6 +113,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     allowedOrigins: config.settings.allowedOrigins,
     loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
     ready: () => ready,
+    status: () => ({ rate_limits: counters.status() }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -143,6 +148,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       });
       await registry.close();
       await transports.close();
+      await counters.close();
       if (!opts.store) await store.close();
     },
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccessSettings, GatewaySettings } from './types.js';
+import type { AccessSettings, GatewaySettings, RedisTarget } from './types.js';
 import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
 import { PREFIX_MODES } from './server-fields.js';
@@ -40,6 +40,9 @@ function settingsFields(env: Env) {
       z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'must be scheme://host:port, e.g. http://10.0.0.5:4000 (no path)'),
     ),
     data_dir: resolvable(env).pipe(z.string().min(1, 'must name a directory, e.g. .toolgate')),
+    rate_limit_fail_closed: z.boolean({ error: 'expected true or false' }),
+    rate_limit_redis_timeout_ms: z.number().int('must be a whole number of ms').positive('must be greater than 0'),
+    rate_limit_redis_prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters from A-Z a-z 0-9 _ . : -'),
   };
 }
 
@@ -87,7 +90,27 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     // Present only when set, so a config without them reads exactly as before.
     ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
+    rateLimits: {
+      redis: redisFromEnv(env, issues),
+      failClosed: f.rate_limit_fail_closed ?? false,
+      redisTimeoutMs: f.rate_limit_redis_timeout_ms ?? 50,
+      redisPrefix: f.rate_limit_redis_prefix ?? 'toolgate:',
+    },
   };
+}
+
+/** LiteLLM's variables for its Redis: REDIS_URL, or REDIS_HOST with REDIS_PORT and REDIS_PASSWORD. */
+function redisFromEnv(env: Env, issues: IssueList): RedisTarget | undefined {
+  if (env.REDIS_URL) {
+    if (!/^rediss?:\/\//.test(env.REDIS_URL)) issues.error('environment variable REDIS_URL', 'must start with redis:// or rediss://');
+    return { url: env.REDIS_URL };
+  }
+  if (!env.REDIS_HOST) return undefined;
+  const port = env.REDIS_PORT ? Number(env.REDIS_PORT) : 6379;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    issues.error('environment variable REDIS_PORT', 'must be a port number (1-65535)');
+  }
+  return { host: env.REDIS_HOST, port, ...(env.REDIS_PASSWORD && { password: env.REDIS_PASSWORD }) };
 }
 
 /** LiteLLM's `MCP_TOOL_PREFIX_SEPARATOR` replaces the default; an explicit toolgate_settings value wins over it. */

@@ -65,6 +65,25 @@ export interface ServerConfig {
   instructions?: string;
 }
 
+/** Where the shared rate-limit counters live (LiteLLM's REDIS_URL, or REDIS_HOST / REDIS_PORT / REDIS_PASSWORD). */
+export interface RedisTarget {
+  url?: string;
+  host?: string;
+  port?: number;
+  password?: string;
+}
+
+/** The limits stage's settings: counters on Redis when one is configured, else in memory. */
+export interface RateLimitSettings {
+  redis?: RedisTarget;
+  /** Refuse limited calls while Redis is down, instead of counting on each replica alone. */
+  failClosed: boolean;
+  /** Longest a call waits on Redis before it is decided locally (or refused, fail closed). */
+  redisTimeoutMs: number;
+  /** Prefix of every Redis key. */
+  redisPrefix: string;
+}
+
 export interface GatewaySettings {
   /** Idle downstream sessions are expired after this long. */
   sessionTtlMs: number;
@@ -117,6 +136,8 @@ export interface GatewaySettings {
   dataDir?: string;
   /** LiteLLM's `DATABASE_URL` (environment or `environment_variables:`): PostgreSQL instead of the embedded store. */
   databaseUrl?: string;
+  /** Rate-limit counters (absent: in memory, defaults). */
+  rateLimits?: RateLimitSettings;
 }
 
 /** How grants combine (general_settings.require_key_mcp_access_defined, toolgate_settings.default_mcp_access). */

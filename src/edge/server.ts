@@ -56,6 +56,8 @@ export interface EdgeDeps extends TransportDeps {
   routes?: EdgeRoutes[];
   /** True once the first probe of every upstream has settled. */
   ready(): boolean;
+  /** Extra readiness fields from the stages (rate-limit counters: backend, Redis up/down, fallbacks). */
+  status?: () => Record<string, unknown>;
 }
 
 export function createEdgeServer(deps: EdgeDeps): Server {
@@ -125,7 +127,7 @@ async function handle(
   if (HEALTH_PATHS.has(path)) {
     if (path !== '/health/readiness') return sendJson(res, 200, { status: 'alive' });
     const r = renderReadiness(deps.upstreams.values(), deps.ready(), deps.sessions.size, deps.keys.resolve(req.headers)?.isMaster === true);
-    return sendJson(res, r.status, r.body);
+    return sendJson(res, r.status, { ...r.body, ...deps.status?.() });
   }
   for (const routes of deps.routes ?? []) if (await routes(req, res, path, query)) return;
 
