@@ -14,7 +14,6 @@ import {
 import { LIMIT_SCRIPT, LIMIT_SCRIPT_SHA } from './limit-script.js';
 import { MemoryCounters } from './memory-counters.js';
 
-
 export interface RedisCounterOptions {
   target: RedisTarget;
   log: Logger;
