@@ -1,6 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { api, uid } from '../admin/api.js';
 import { connectClient, rawPost, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 
 /** One identity level a limit can sit on. */
 export type Level = 'key' | 'team' | 'user' | 'organization';
@@ -131,3 +132,22 @@ export const RAW_PATHS = {
     });
   },
 };
+
+/** One tools/call on alpha the way LiteLLM's docs curl it. */
+export const curl = (gw: TestGateway, key: string, tool = 'echo') => RAW_PATHS['sessionless curl'](gw.mcpUrl('/mcp/alpha'), key, tool);
+
+/** Waits until a replica accepts a key made on another (a listing: not a counted call). */
+export async function knows(gw: TestGateway, key: string): Promise<void> {
+  const list = JSON.stringify({ method: 'tools/list' });
+  const auth = { authorization: `Bearer ${key}`, accept: 'application/json' };
+  await until(async () => (await rawPost(gw.mcpUrl('/mcp/alpha'), list, auth)).status === 200, 'the replica to accept the key');
+}
+
+export async function counters(gw: TestGateway): Promise<Record<string, unknown>> {
+  const r = await fetch(gw.url + '/health/readiness');
+  return ((await r.json()) as { rate_limits: Record<string, unknown> }).rate_limits;
+}
+
+/** A gateway config in front of one server `alpha`, with toolgate_settings. */
+export const config = (url: string, settings: Record<string, unknown>) =>
+  `mcp_servers:\n  alpha: { url: "${url}" }\ntoolgate_settings: ${JSON.stringify(settings)}\n`;
