@@ -3,8 +3,12 @@
  * takes a slot in all of them or in none (a refused call consumes nothing).
  */
 
-/** The window of every requests-per-minute counter: a sliding log of the last 60 s, exact at any instant. */
+/**
+ * The window of every requests-per-minute counter: 60 s, sliding by one-second buckets (constant
+ * memory per counter on either backend; a call counts for 59 to 60 s).
+ */
 export const WINDOW_MS = 60_000;
+export const BUCKETS = 60;
 
 /**
  * How long an in-flight slot is held at most when its release never comes (a replica that died

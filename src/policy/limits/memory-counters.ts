@@ -1,30 +1,45 @@
-import { WINDOW_MS, type Admission, type CounterSpec, type CounterStatus, type Counters } from './counters.js';
+import { BUCKETS, WINDOW_MS, type Admission, type CounterSpec, type CounterStatus, type Counters } from './counters.js';
 
 /**
- * The calls of the last minute of one counter, oldest first, as a ring of timestamps. It never holds
- * more than `limit` entries (a refused call is not recorded), so memory is bounded by the limit.
+ * One counter's calls of the last minute in 60 one-second buckets: constant memory whatever the
+ * limit, and exact for any span shorter than the window (a call leaves the count 59-60 s after it).
  */
-class RateLog {
-  private times: number[] = [];
-  private head = 0;
+class RateWindow {
+  private readonly counts = new Uint32Array(BUCKETS);
+  private readonly seconds = new Float64Array(BUCKETS).fill(-Infinity);
 
-  /** Drops what fell out of the window; returns how many calls remain in it. */
-  count(now: number): number {
-    const cutoff = now - WINDOW_MS;
-    while (this.head < this.times.length && this.times[this.head]! <= cutoff) this.head++;
-    if (this.head > 64 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.head = 0;
+  /** Calls in the window ending at second `sec`. */
+  count(sec: number): number {
+    let n = 0;
+    for (let i = 0; i < BUCKETS; i++) if (this.seconds[i]! > sec - BUCKETS) n += this.counts[i]!;
+    return n;
+  }
+
+  /** Ms from `now` until the count is below `limit`: when enough of the oldest buckets have left the window. */
+  retryAfterMs(now: number, limit: number): number {
+    const sec = Math.floor(now / 1000);
+    const live: Array<[number, number]> = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.seconds[i]! > sec - BUCKETS) live.push([this.seconds[i]!, this.counts[i]!]);
+    live.sort((x, y) => x[0] - y[0]);
+    let n = live.reduce((sum, [, c]) => sum + c, 0);
+    for (const [bucket, c] of live) {
+      n -= c;
+      if (n < limit) return (bucket + BUCKETS) * 1000 - now;
     }
-    return this.times.length - this.head;
+    return WINDOW_MS;
   }
 
-  oldest(): number | undefined {
-    return this.times[this.head];
+  add(sec: number): void {
+    const i = sec % BUCKETS;
+    if (this.seconds[i] !== sec) {
+      this.seconds[i] = sec;
+      this.counts[i] = 0;
+    }
+    this.counts[i]!++;
   }
 
-  add(now: number): void {
-    this.times.push(now);
+  idle(sec: number): boolean {
+    return this.count(sec) === 0;
   }
 }
 
@@ -33,7 +48,7 @@ class RateLog {
  * take without interleaving, which is what makes them atomic here.
  */
 export class MemoryCounters implements Counters {
-  private readonly rates = new Map<string, RateLog>();
+  private readonly rates = new Map<string, RateWindow>();
   private readonly inFlight = new Map<string, number>();
   private sweepAt = 0;
 
@@ -41,6 +56,7 @@ export class MemoryCounters implements Counters {
 
   acquire(specs: readonly CounterSpec[]): Admission {
     const now = this.clock();
+    const sec = Math.floor(now / 1000);
     if (now >= this.sweepAt) this.sweep(now);
     for (let i = 0; i < specs.length; i++) {
       const s = specs[i]!;
@@ -49,12 +65,9 @@ export class MemoryCounters implements Counters {
         // A slot frees when a call settles: no better hint than a second.
         if (n >= s.limit) return { ok: false, index: i, current: n + 1, retryAfterMs: 1000 };
       } else {
-        const log = this.rates.get(s.id);
-        const n = log ? log.count(now) : 0;
-        if (n >= s.limit) {
-          const oldest = log?.oldest();
-          return { ok: false, index: i, current: n + 1, retryAfterMs: oldest === undefined ? WINDOW_MS : oldest + WINDOW_MS - now };
-        }
+        const w = this.rates.get(s.id);
+        const n = w ? w.count(sec) : 0;
+        if (n >= s.limit) return { ok: false, index: i, current: n + 1, retryAfterMs: w ? w.retryAfterMs(now, s.limit) : WINDOW_MS };
       }
     }
     const held: string[] = [];
@@ -63,9 +76,9 @@ export class MemoryCounters implements Counters {
         this.inFlight.set(s.id, (this.inFlight.get(s.id) ?? 0) + 1);
         held.push(s.id);
       } else {
-        let log = this.rates.get(s.id);
-        if (!log) this.rates.set(s.id, (log = new RateLog()));
-        log.add(now);
+        let w = this.rates.get(s.id);
+        if (!w) this.rates.set(s.id, (w = new RateWindow()));
+        w.add(sec);
       }
     }
     let released = false;
@@ -86,7 +99,8 @@ export class MemoryCounters implements Counters {
   /** Forgets counters idle for a whole window, so keys and teams that stopped calling cost nothing. */
   private sweep(now: number): void {
     this.sweepAt = now + WINDOW_MS;
-    for (const [id, log] of this.rates) if (log.count(now) === 0) this.rates.delete(id);
+    const sec = Math.floor(now / 1000);
+    for (const [id, w] of this.rates) if (w.idle(sec)) this.rates.delete(id);
   }
 
   status(): CounterStatus {

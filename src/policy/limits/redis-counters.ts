@@ -5,7 +5,7 @@ import type { RedisTarget } from '../../config/types.js';
 import {
   CountersUnavailable,
   PARALLEL_LEASE_MS,
-  WINDOW_MS,
+  BUCKETS,
   type Admission,
   type CounterSpec,
   type CounterStatus,
@@ -84,7 +84,7 @@ export class RedisCounters implements Counters {
     }
     const member = `${this.replica}:${++this.sequence}`;
     const keys = specs.map((s) => this.keyOf(s.id));
-    const args: (string | number)[] = [member, WINDOW_MS, PARALLEL_LEASE_MS];
+    const args: (string | number)[] = [member, BUCKETS, PARALLEL_LEASE_MS];
     for (const s of specs) args.push(s.kind === 'rate' ? 'r' : 'p', s.limit);
     let reply: unknown;
     try {
