@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccessSettings, GatewaySettings, RedisTarget } from './types.js';
+import type { AccessSettings, GatewaySettings, RateLimitSettings, RedisTarget } from './types.js';
 import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
 import { PREFIX_MODES } from './server-fields.js';
@@ -90,8 +90,20 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     // Present only when set, so a config without them reads exactly as before.
     ...(f.data_dir !== undefined && { dataDir: f.data_dir }),
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
+    ...rateLimits(f, redisFromEnv(env, issues)),
+  };
+}
+
+/** Present only when Redis or a rate-limit setting is set (absent: counters in memory, defaults). */
+function rateLimits(
+  f: { rate_limit_fail_closed?: boolean; rate_limit_redis_timeout_ms?: number; rate_limit_redis_prefix?: string },
+  redis: RedisTarget | undefined,
+): { rateLimits?: RateLimitSettings } {
+  const set = redis ?? f.rate_limit_fail_closed ?? f.rate_limit_redis_timeout_ms ?? f.rate_limit_redis_prefix;
+  if (set === undefined) return {};
+  return {
     rateLimits: {
-      redis: redisFromEnv(env, issues),
+      ...(redis && { redis }),
       failClosed: f.rate_limit_fail_closed ?? false,
       redisTimeoutMs: f.rate_limit_redis_timeout_ms ?? 50,
       redisPrefix: f.rate_limit_redis_prefix ?? 'toolgate:',
