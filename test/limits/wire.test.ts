@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client, SSEClientTransport } from '@modelcontextprotocol/client';
 import { api } from '../admin/api.js';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -36,6 +37,31 @@ describe('a limited call on the wire: HTTP 429, Retry-After and a JSON-RPC error
       assert.equal(alpha.calls.length, reached, 'the limited call never reached the upstream');
     });
   }
+
+  it('legacy HTTP+SSE: the status was sent with the stream, so the JSON-RPC error (-32033, retryAfterSeconds) is the answer', async () => {
+    const { key, owner } = await keyWithLimits(gw, 'key', { rpm_limit: 1 });
+    const auth = { authorization: `Bearer ${key}` };
+    const client = new Client({ name: 'limits-sse', version: '1.0.0' }, { capabilities: {} });
+    await client.connect(
+      new SSEClientTransport(gw.mcpUrl('/mcp/alpha/sse'), {
+        eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...auth } }) },
+        requestInit: { headers: auth },
+      }),
+    );
+    try {
+      await client.callTool({ name: 't1', arguments: {} });
+      const reached = alpha.calls.length;
+      await assert.rejects(client.callTool({ name: 't1', arguments: {} }), (err: { code?: number; message: string; data?: unknown }) => {
+        assert.equal(err.code, -32033);
+        assert.ok(err.message.includes(`Crossed RPM limit for ${owner} (rpm_limit). current rpm: 2, rpm limit: 1`), err.message);
+        assert.equal((err.data as { retryAfterSeconds?: number }).retryAfterSeconds! >= 1, true);
+        return true;
+      });
+      assert.equal(alpha.calls.length, reached);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('mcp_tool_rpm_limit is validated: "server/tool" keys and whole requests per minute', async () => {
     for (const bad of [{ alpha: 1 }, { 'alpha/t1': -1 }, { 'alpha/t1': 1.5 }, ['alpha/t1']]) {
