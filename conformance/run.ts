@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { startConformanceServer } from '../test/fixtures/conformance-server.js';
 import { gatewayPresent, startGateway, type RunningGateway } from './gateway.js';
+import { checkReadmeInspector } from './inspector.js';
 import { CONFORMANCE_DIR, CONFORMANCE_VERSION, REPO_ROOT, ensureRuntime } from './runtime.js';
 import { runSuite, type ScenarioResult, type ScenarioResults } from './suite.js';
 
@@ -182,6 +183,7 @@ async function main(): Promise<number> {
     await gateway?.stop();
     await fixture.stop();
   }
+  if (gateway || mode === 'on') problems.push(...(await checkReadmeInspector(runtime)));
   for (const p of problems) console.log(`✗ ${p}`);
   console.log(problems.length === 0 ? 'conformance: OK' : `conformance: ${problems.length} problem(s)`);
   return problems.length === 0 ? 0 : 1;

@@ -11,15 +11,21 @@ import { parse } from 'yaml';
 
 export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
 export const NODE_VERSION = '22.23.3';
+/** The MCP inspector the README pins (its CLI needs Node 22.19 or newer); `npm run conformance` runs the README's lines with it. */
+export const INSPECTOR_VERSION = '2.12.0';
 
 export const CONFORMANCE_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const REPO_ROOT = join(CONFORMANCE_DIR, '..');
 const RUNTIME_DIR = join(CONFORMANCE_DIR, '.runtime');
 const SUITE_DIR = join(RUNTIME_DIR, 'node_modules', '@modelcontextprotocol', 'conformance');
+const INSPECTOR_DIR = join(RUNTIME_DIR, 'node_modules', '@modelcontextprotocol', 'inspector');
 
 export interface SuiteRuntime {
   node: string;
   cli: string;
+  /** Where `node` (22) and the pinned inspector's `npx` bin live: first on PATH for the README's inspector lines. */
+  dir: string;
+  binDir: string;
   /** The frozen requirement set of a spec revision, as shipped in the installed suite. */
   requirements(revision: string): { scored: string[]; notScored: Map<string, string> };
 }
@@ -32,9 +38,15 @@ function installedVersion(pkgDir: string): string | undefined {
 /** Installs the pinned suite and Node 22 when missing or at another version; idempotent. */
 export function ensureRuntime(log: (line: string) => void): SuiteRuntime {
   const node = join(RUNTIME_DIR, 'node_modules', '.bin', 'node');
-  const wanted = installedVersion(SUITE_DIR) === CONFORMANCE_VERSION && existsSync(node) && nodeVersion(node) === `v${NODE_VERSION}`;
+  const wanted =
+    installedVersion(SUITE_DIR) === CONFORMANCE_VERSION &&
+    installedVersion(INSPECTOR_DIR) === INSPECTOR_VERSION &&
+    existsSync(node) &&
+    nodeVersion(node) === `v${NODE_VERSION}`;
   if (!wanted) {
-    log(`installing @modelcontextprotocol/conformance@${CONFORMANCE_VERSION} and node@${NODE_VERSION} into conformance/.runtime (npm)`);
+    log(
+      `installing @modelcontextprotocol/conformance@${CONFORMANCE_VERSION}, @modelcontextprotocol/inspector@${INSPECTOR_VERSION} and node@${NODE_VERSION} into conformance/.runtime (npm)`,
+    );
     mkdirSync(RUNTIME_DIR, { recursive: true });
     const pkg = join(RUNTIME_DIR, 'package.json');
     if (!existsSync(pkg)) writeFileSync(pkg, `${JSON.stringify({ name: 'toolgate-conformance-runtime', private: true }, null, 2)}\n`);
@@ -49,6 +61,7 @@ export function ensureRuntime(log: (line: string) => void): SuiteRuntime {
         '--save-exact',
         `node@${NODE_VERSION}`,
         `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`,
+        `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`,
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
@@ -58,6 +71,8 @@ export function ensureRuntime(log: (line: string) => void): SuiteRuntime {
   return {
     node,
     cli: join(SUITE_DIR, 'dist', 'index.js'),
+    dir: RUNTIME_DIR,
+    binDir: join(RUNTIME_DIR, 'node_modules', '.bin'),
     requirements(revision) {
       const doc = parse(readFileSync(join(SUITE_DIR, 'requirements', `${revision}.yaml`), 'utf8')) as {
         server?: string[];

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { KeyResolver } from './caller/keys.js';
 import type { GatewayConfig } from './config/types.js';
 import { createEdgeServer } from './edge/server.js';
 import { ExchangeStore } from './edge/mrtr.js';
@@ -48,8 +47,6 @@ export interface StartOptions {
   log: Logger;
   /** A store opened by the caller (tests share one); the gateway then leaves closing it to them. */
   store?: Store;
-  /** Who is asking, in place of the identity snapshot's resolver (tests with fixed grants). */
-  callers?: Pick<KeyResolver, 'resolve' | 'authenticate'>;
 }
 
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
@@ -100,7 +97,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   let ready = false;
   const server = createEdgeServer({
     log,
-    keys: opts.callers ?? identity.keys,
+    keys: identity.keys,
     routes: [identity.admin],
     scopes: new ScopeResolver(registry, policy),
     upstreams: registry,

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { MAIN, ROOT } from './helpers/cli.js';
 import { within } from './helpers/within.js';
+import { readmeInspectorLines } from '../conformance/inspector.js';
+import { INSPECTOR_VERSION } from '../conformance/runtime.js';
 
 const run = promisify(execFile);
 const DOC_URL = 'http://127.0.0.1:4000';
@@ -83,6 +85,15 @@ describe('README', () => {
     }
     assert.ok(outputs[0].result.tools.some((t: { name: string }) => t.name === 'echo'));
     assert.equal(outputs[1].result.content[0].text, 'Echo: hi');
+  });
+
+  it('the inspector lines pin the release `npm run conformance` installs and runs them with', () => {
+    const lines = readmeInspectorLines();
+    assert.equal(lines.length, 2, 'a tools/list line and a tools/call line');
+    for (const line of lines) {
+      assert.ok(line.startsWith(`npx @modelcontextprotocol/inspector@${INSPECTOR_VERSION} --cli ${DOC_URL}/mcp`), line);
+      assert.match(line, /--header "Authorization: Bearer \$TOOLGATE_API_KEY"/);
+    }
   });
 
   it('each client section shows exactly what its connect command prints', async () => {

@@ -204,7 +204,7 @@ export async function info(ctx: AdminContext, q: URLSearchParams): Promise<unkno
   const ref = q.get('key');
   const token = ref ? tokenOf(ref) : own;
   if (!token) throw badRequest('key', 'name the key: GET /key/info?key=sk-... (or its token)');
-  if (!isAdmin(ctx) && token !== own)
+  if (!isAdmin(ctx) && ctx.caller.identity?.userRole !== 'proxy_admin_viewer' && token !== own)
     throw forbidden('Only proxy admins may look up other keys; this key may read only its own /key/info', 'key');
   const rows = await listRows(ctx.store, 'key', 'WHERE token = $1', [token]);
   if (!rows[0]) throw notFound(`Key not found: ${token}`, 'key');

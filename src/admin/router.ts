@@ -125,10 +125,14 @@ export function createAdminHandler(
       }
       const caller = auth.caller;
       const admin = caller.isMaster || caller.identity?.admin === true;
-      if (!admin && route.access !== 'key') {
+      // LiteLLM's proxy_admin_viewer reads everything an admin reads and changes nothing.
+      const viewer = !admin && caller.identity?.userRole === 'proxy_admin_viewer';
+      if (!admin && route.access !== 'key' && !(viewer && route.method === 'GET')) {
         throw new AdminError(
           403,
-          'Only proxy admins may use the management API (the master key, or a key of a user with user_role proxy_admin)',
+          viewer
+            ? `A proxy_admin_viewer key may only read the management API (GET routes); ${req.method} ${path} needs a proxy_admin`
+            : 'Only proxy admins may use the management API (the master key, or a key of a user with user_role proxy_admin)',
           'forbidden',
           null,
         );

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, errorResponse, isNotification, isObject, isRequest, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { envelopeVersion, nameField } from '../mcp/modern.js';
+import { envelopeVersion, META, nameField } from '../mcp/modern.js';
 import { isModernVersion } from '../mcp/versions.js';
 import { exchange, headerSafe, type LegOutcome } from './http-leg.js';
 
@@ -18,6 +18,12 @@ export interface BridgeOptions {
 }
 
 type Id = string | number;
+const ACKNOWLEDGED = 'notifications/subscriptions/acknowledged';
+const LIST_CHANGES = [
+  ['toolsListChanged', 'notifications/tools/list_changed'],
+  ['promptsListChanged', 'notifications/prompts/list_changed'],
+  ['resourcesListChanged', 'notifications/resources/list_changed'],
+] as const;
 const idKey = (id: Id) => (typeof id === 'number' ? `n${id}` : `s${id}`);
 
 /**
@@ -82,12 +88,14 @@ export class Bridge {
   }
 
   private async handle(msg: JsonRpcMessage): Promise<void> {
-    if (isModernVersion(envelopeVersion(msg))) return this.modern(msg as JsonRpcRequest);
+    // Before the era split: a 2026-07-28 client's cancellation carries its era too, and over HTTP that
+    // era has no client notifications: closing the request's stream is how it cancels.
     if (isNotification(msg) && msg.method === 'notifications/cancelled' && isObject(msg.params)) {
       const id = msg.params.requestId;
       const inflight = typeof id === 'string' || typeof id === 'number' ? this.modernInflight.get(idKey(id)) : undefined;
-      if (inflight) return void inflight.abort(); // closing a 2026 request's stream is its cancellation
+      if (inflight) return void inflight.abort();
     }
+    if (isModernVersion(envelopeVersion(msg))) return this.modern(msg as JsonRpcRequest);
     if (isRequest(msg) && msg.method === 'initialize') return this.initialize(msg);
     const outcome = await this.post(msg);
     if (outcome === 'session-lost' && (await this.reconnect())) await this.post(msg);
@@ -190,9 +198,59 @@ export class Bridge {
     const key = isRequest(msg) ? idKey(msg.id) : undefined;
     if (key) this.modernInflight.set(key, abort);
     try {
-      await exchange({ url: this.opts.url, method: 'POST', headers, body: msg, signal: abort.signal, onMessage: (m) => this.emit(m) });
+      if (msg.method === 'subscriptions/listen') await this.listen(msg, headers, abort.signal);
+      else await exchange({ url: this.opts.url, method: 'POST', headers, body: msg, signal: abort.signal, onMessage: (m) => this.emit(m) });
     } finally {
       if (key) this.modernInflight.delete(key);
+    }
+  }
+
+  /**
+   * A 2026-07-28 listen lives until the client cancels it; a gateway restart must not end it. Once
+   * acknowledged, a stream that ends or breaks is reopened (after `retryMs`), the repeated
+   * acknowledgement is not shown to the client, and it is told that every list it listens to may have
+   * changed meanwhile (a change during the gap would otherwise be lost). An answer the gateway gives
+   * on purpose (a refusal, a final result) ends the listen as it would without the bridge.
+   */
+  private async listen(msg: JsonRpcRequest, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
+    const retry = this.opts.retryMs ?? 1000;
+    let honoured: Record<string, unknown> | undefined;
+    while (!this.closed && !signal.aborted) {
+      let answer: JsonRpcMessage | undefined;
+      const outcome = await exchange({
+        url: this.opts.url,
+        method: 'POST',
+        headers,
+        body: msg,
+        signal,
+        onMessage: (m) => {
+          if (isNotification(m) && m.method === ACKNOWLEDGED) {
+            const params = isObject(m.params) ? m.params : {};
+            if (honoured) return this.listsMayHaveChanged(msg.id, honoured);
+            honoured = isObject(params.notifications) ? params.notifications : {};
+          } else if (!isNotification(m) && !isRequest(m)) {
+            answer = m; // held back: a broken connection's error is not the end of the listen
+            return;
+          }
+          this.emit(m);
+        },
+      });
+      if (signal.aborted || this.closed) return;
+      if (!honoured || outcome === 'refused' || (outcome === 'ok' && answer)) {
+        if (answer) this.emit(answer);
+        return;
+      }
+      this.opts.log('bridge: a listen stream ended (gateway restarted?); reopening it');
+      await new Promise((r) => setTimeout(r, retry).unref());
+    }
+  }
+
+  /** After a listen was reopened: one list_changed per list the client listens to, stamped with its subscription. */
+  private listsMayHaveChanged(subscriptionId: Id, honoured: Record<string, unknown>): void {
+    for (const [flag, method] of LIST_CHANGES) {
+      if (honoured[flag] === true) {
+        this.emit({ jsonrpc: '2.0', method, params: { _meta: { [META.subscriptionId]: subscriptionId } } });
+      }
     }
   }
 }

@@ -19,7 +19,7 @@ import type { HeadersFor } from './call-context.js';
 import type { Inbound, TransportDeps } from './inbound.js';
 import { jsonRpcMessages, parseJsonBody } from './json-body.js';
 import { requireAccept, requireJsonContentType } from './negotiate.js';
-import { targetOf } from './request-log.js';
+import { requestLineFields, round3, targetOf, type RequestLog } from './request-log.js';
 import { StreamReplies } from './responder.js';
 import { SseStream } from './sse.js';
 
@@ -36,7 +36,7 @@ interface LegacyState {
 }
 
 /** What this transport uses of the edge. */
-type LegacyDeps = Pick<TransportDeps, 'router' | 'sessions' | 'limits' | 'upstreamHeaders'>;
+type LegacyDeps = Pick<TransportDeps, 'router' | 'sessions' | 'limits' | 'upstreamHeaders' | 'log'>;
 
 const states = new WeakMap<DownstreamSession, LegacyState>();
 
@@ -99,9 +99,46 @@ export async function handleSseMessage(inb: Inbound, deps: LegacyDeps, query: UR
       if (isRequest(m)) state.stream.send(notInitialized(m));
       continue;
     }
-    if (isRequest(m)) session.handleRequest(m, new StreamReplies(state.stream), headersFor);
+    if (isRequest(m)) answerOnStream(inb, deps, session, state, m, headersFor);
     else session.handleClientMessage(m as JsonRpcNotification | JsonRpcResponse, headersFor);
   }
+}
+
+/**
+ * One request whose answer goes on the SSE stream, long after its POST got its 202: the POST's log line
+ * cannot say how it ended, so a line of its own ("answered") does, when the answer is sent: the method
+ * and target, the upstream time against the total, and the reason when it failed.
+ */
+function answerOnStream(
+  inb: Inbound,
+  deps: LegacyDeps,
+  session: DownstreamSession,
+  state: LegacyState,
+  m: JsonRpcRequest,
+  headersFor: HeadersFor,
+) {
+  const started = performance.now();
+  const line: RequestLog = {
+    route: inb.log.route,
+    server: inb.log.server,
+    key: inb.log.key,
+    method: m.method,
+    target: targetOf(m.method, m.params),
+  };
+  const replies = new StreamReplies(state.stream, (response) => {
+    const failed = 'error' in response;
+    deps.log.info(
+      {
+        ...requestLineFields(line),
+        http: 'SSE',
+        outcome: failed ? 'error' : 'ok',
+        ...(failed && !line.reason ? { reason: 'rpc_error' } : {}),
+        ms: round3(performance.now() - started),
+      },
+      'answered',
+    );
+  });
+  session.handleRequest(m, replies, headersFor, line);
 }
 
 function notInitialized(m: JsonRpcRequest): JsonRpcResponse {

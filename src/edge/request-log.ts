@@ -47,3 +47,20 @@ export function noteUpstreamTime(log: RequestLog | undefined, started: number): 
   const ms = performance.now() - started;
   if (log.upstreamMs === undefined || ms > log.upstreamMs) log.upstreamMs = ms;
 }
+
+export function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** The fields of a request's log line that the line's RequestLog holds (undefined ones are left out of the line). */
+export function requestLineFields(log: RequestLog): Record<string, unknown> {
+  return {
+    reason: log.reason,
+    key: log.key,
+    server: log.server,
+    method: log.method,
+    target: log.target,
+    session: log.session,
+    upstream_ms: log.upstreamMs === undefined ? undefined : round3(log.upstreamMs),
+  };
+}

@@ -90,7 +90,11 @@ export class Responder implements ReplyChannel {
  * response and everything before it travel on the session's one SSE stream.
  */
 export class StreamReplies implements ReplyChannel {
-  constructor(private readonly stream: SseStream) {}
+  constructor(
+    private readonly stream: SseStream,
+    /** Told when the answer went out (the legacy transport logs it then). */
+    private readonly onFinish?: (response: JsonRpcResponse) => void,
+  ) {}
 
   related(msg: JsonRpcMessage): boolean {
     return this.stream.send(msg);
@@ -98,5 +102,6 @@ export class StreamReplies implements ReplyChannel {
 
   finish(response: JsonRpcResponse): void {
     this.stream.send(response);
+    this.onFinish?.(response);
   }
 }

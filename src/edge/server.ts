@@ -13,7 +13,7 @@ import { setDebugHeaders } from './debug-headers.js';
 import { handleSseMessage, handleSseStream } from './legacy-sse.js';
 import { originAllowed } from './origin.js';
 import { renderReadiness } from './readiness.js';
-import { refusalOf, type RequestLog } from './request-log.js';
+import { refusalOf, requestLineFields, round3, type RequestLog } from './request-log.js';
 import { BadPathEncoding, HEALTH_PATHS, legacySsePath, mcpSelector } from './routes.js';
 import { handleDelete, handleGet, handlePost } from './streamable.js';
 
@@ -83,13 +83,8 @@ export function createEdgeServer(deps: EdgeDeps): Server {
             http: req.method,
             path,
             status: res.statusCode,
+            ...requestLineFields(log),
             reason: log.reason ?? refusalOf(res),
-            key: log.key,
-            server: log.server,
-            method: log.method,
-            target: log.target,
-            session: log.session,
-            upstream_ms: log.upstreamMs === undefined ? undefined : round3(log.upstreamMs),
             ms: round3(performance.now() - started),
           },
           'request',
@@ -184,10 +179,6 @@ async function handle(
       res.setHeader('allow', 'GET, POST, DELETE');
       return refuse(res, 'methodNotAllowed', `Method ${req.method} not allowed`);
   }
-}
-
-function round3(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 const UNKNOWN_KEY: KeyRefusal = { reason: 'unknown', message: 'Unauthorized: the key is not valid' };

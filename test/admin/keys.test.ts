@@ -102,6 +102,27 @@ for (const engine of ENGINES) {
       assert.match(role.json.error.message, /proxy_admin, proxy_admin_viewer, internal_user, internal_user_viewer/);
     });
 
+    test("a proxy_admin_viewer user's key reads the management API and changes nothing", async () => {
+      const v = await api(gw, 'POST', '/user/new', { user_id: 'viewer-' + uid(), user_role: 'proxy_admin_viewer' });
+      assert.equal(v.status, 200, v.text);
+      const other = await api(gw, 'POST', '/key/generate', { key_alias: 'seen-' + uid() });
+      for (const path of ['/key/list', `/key/info?key=${other.json.token}`, '/team/list', '/user/list', '/organization/list', '/audit']) {
+        const r = await api(gw, 'GET', path, undefined, v.json.key);
+        assert.equal(r.status, 200, `${path}: ${r.text}`);
+      }
+      for (const [method, path, body] of [
+        ['POST', '/key/generate', {}],
+        ['POST', '/key/block', { key: other.json.token }],
+        ['POST', '/team/new', {}],
+        ['POST', '/user/delete', { user_ids: [v.json.user_id] }],
+      ] as const) {
+        const r = await api(gw, method, path, body, v.json.key);
+        assert.equal(r.status, 403, `${method} ${path}: ${r.text}`);
+        assert.match(r.json.error.message, /proxy_admin_viewer key may only read/);
+      }
+      assert.equal((await api(gw, 'GET', `/key/info?key=${other.json.token}`)).json.info.blocked, false, 'the block did not happen');
+    });
+
     test('granting a key a server its team does not allow is a 403 naming both lists', async () => {
       const team = await api(gw, 'POST', '/team/new', { team_alias: 'eng', object_permission: { mcp_servers: ['alpha'] } });
       assert.equal(team.status, 200, team.text);

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, SSEClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as SSEClientTransportV1 } from '@modelcontextprotocol/sdk/client/sse.js';
+import { createLogger } from '../../src/observe/log.js';
 import { handleSseMessage, handleSseStream } from '../../src/edge/legacy-sse.js';
 import { legacySsePath } from '../../src/edge/server.js';
 import { SessionStore } from '../../src/edge/session-store.js';
@@ -302,7 +303,7 @@ describe('legacy HTTP+SSE sessions belong to the key that opened them', () => {
       }),
     };
     const limits = { maxBodyBytes: 65_536, maxJsonDepth: 64, maxBatchSize: 50, streamBufferBytes: 4 * 1024 * 1024 };
-    const deps = { router, sessions, limits, upstreamHeaders: () => () => undefined };
+    const deps = { router, sessions, limits, upstreamHeaders: () => () => undefined, log: createLogger({ level: 'silent' }) };
     server = createServer((req, res) => {
       const q = req.url!.indexOf('?');
       const path = q < 0 ? req.url! : req.url!.slice(0, q);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Client, SSEClientTransport } from '@modelcontextprotocol/client';
 import { startCatalogServer, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { connectClient, rawPost, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
 import { until } from '../helpers/within.js';
@@ -134,6 +135,39 @@ describe('request log lines say why', () => {
       }, isCall);
       assert.equal(denied.target, 'delete_repo');
       assert.equal(denied.reason, 'denied');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('legacy HTTP+SSE: each answer on the stream gets an "answered" line with the tool, upstream_ms against ms and the reason', async () => {
+    const client = new Client({ name: 'reqlog-sse', version: '1.0.0' });
+    await client.connect(
+      new SSEClientTransport(gw.mcpUrl('/mcp/github/sse'), { requestInit: { headers: { authorization: `Bearer ${TEST_KEY}` } } }),
+    );
+    const answered = () =>
+      gw.logs
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Line)
+        .filter((l) => l.msg === 'answered' && l.method === 'tools/call');
+    try {
+      const before = answered().length;
+      await client.callTool({ name: 'search_repos', arguments: { x: 'hi' } });
+      await client.callTool({ name: 'delete_repo', arguments: {} }).catch(() => undefined);
+      const [ok, denied] = await until(
+        () => (answered().length >= before + 2 ? answered().slice(before) : undefined),
+        'two answered lines',
+      );
+      assert.equal(ok!.target, 'search_repos');
+      assert.equal(ok!.server, 'github');
+      assert.equal(ok!.outcome, 'ok');
+      assert.equal(ok!.reason, undefined);
+      assert.ok((ok!.upstream_ms as number) <= (ok!.ms as number), `upstream_ms ${String(ok!.upstream_ms)} > ms ${String(ok!.ms)}`);
+      assert.equal(denied!.target, 'delete_repo');
+      assert.equal(denied!.outcome, 'error');
+      assert.equal(denied!.reason, 'denied');
     } finally {
       await client.close();
     }

@@ -1,41 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
-import type { CallerAccess } from '../../src/caller/access.js';
-import { presentedKey, type Authentication, type Caller } from '../../src/caller/keys.js';
-import { parseConfig } from '../../src/config/load.js';
-import { startGateway, type Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/observe/log.js';
+import { api } from '../admin/api.js';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
-import { connectClient, rawPost, TEST_KEY } from '../helpers/gateway.js';
+import { connectClient, rawPost, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
 
 /**
- * The policy stage through the real edge, with callers whose grants differ (the identity snapshot
- * will resolve them from virtual keys; here a resolver maps test keys to fixed grants).
+ * The policy stage through the real edge, with virtual keys whose grants differ, made through the
+ * management API and resolved by the identity snapshot as in production.
  */
-const MASTER: Caller = { keyId: 'master:test', isMaster: true };
-const GRANTS: Record<string, Omit<Caller, 'keyId'>> = {
+const GRANTS: Record<string, Record<string, unknown>> = {
   // Only alpha, and of alpha only t1.
-  'sk-alpha-t1': { isMaster: false, access: access('alpha-t1', ['alpha'], { alpha: ['t1'] }) },
-  // alpha and beta, of alpha only t1.
-  'sk-agg': { isMaster: false, access: access('agg', ['alpha', 'beta', 'gamma'], { alpha: ['t1'] }) },
-};
-
-function access(fingerprint: string, servers: string[], tools: Record<string, string[]>): CallerAccess {
-  return { fingerprint, servers: new Set(servers), tools: new Map(Object.entries(tools).map(([s, t]) => [s, new Set(t)])) };
-}
-
-const callers = {
-  resolve(headers: Record<string, string | string[] | undefined>): Caller | undefined {
-    const key = presentedKey(headers);
-    if (key === TEST_KEY) return MASTER;
-    const g = key === undefined ? undefined : GRANTS[key];
-    return g && { keyId: 'key:' + key, ...g };
-  },
-  authenticate(headers: Record<string, string | string[] | undefined>): Authentication {
-    const caller = callers.resolve(headers);
-    return caller ? { ok: true, caller } : { ok: false, reason: 'unknown', message: 'Unauthorized: the key is not valid' };
-  },
+  'sk-alpha-t1-access-e2e': { mcp_servers: ['alpha'], mcp_tool_permissions: { alpha: ['t1'] } },
+  // alpha, beta and gamma, of alpha only t1.
+  'sk-agg-access-e2e-test': { mcp_servers: ['alpha', 'beta', 'gamma'], mcp_tool_permissions: { alpha: ['t1'] } },
 };
 
 const MANY = 1001;
@@ -44,7 +22,7 @@ describe('access: what a caller may use, listed and called alike', { timeout: 60
   let alpha: CatalogServer;
   let beta: CatalogServer;
   let gamma: CatalogServer;
-  let gw: Gateway;
+  let gw: TestGateway;
   const clients: Client[] = [];
   const url = (path = '/mcp') => new URL(gw.url + path);
   const connect = async (path: string, key: string) => {
@@ -66,9 +44,13 @@ mcp_servers:
     url: "${gamma.url}"
     allowed_params: { search: [x] }
 `;
-    const config = parseConfig(yaml, 'access.yaml', {});
-    config.masterKey = TEST_KEY;
-    gw = await startGateway(config, { host: '127.0.0.1', port: 0, log: createLogger({ level: 'silent' }), callers });
+    gw = await startTestGateway(yaml);
+    for (const [key, grants] of Object.entries(GRANTS)) {
+      // The shared test store may hold the key from an earlier file's run of this suite: replace it.
+      await api(gw, 'POST', '/key/delete', { keys: [key] });
+      const made = await api(gw, 'POST', '/key/generate', { key, object_permission: grants });
+      assert.equal(made.status, 200, made.text);
+    }
   });
 
   after(async () => {
@@ -79,19 +61,19 @@ mcp_servers:
 
   it('a server the caller may not use does not exist for it: 404 naming only the servers it may use', async () => {
     for (const path of ['/mcp/beta', '/mcp/beta,alpha', '/mcp/nope']) {
-      const r = await rawPost(url(path), init(1), { authorization: 'Bearer sk-alpha-t1' });
+      const r = await rawPost(url(path), init(1), { authorization: 'Bearer sk-alpha-t1-access-e2e' });
       assert.equal(r.status, 404, path);
       assert.match(r.json.error.message, /available servers: alpha$/, path);
       assert.doesNotMatch(r.json.error.message, /gamma/);
     }
-    const viaHeader = await rawPost(url(), init(1), { authorization: 'Bearer sk-alpha-t1', 'x-mcp-servers': 'beta' });
+    const viaHeader = await rawPost(url(), init(1), { authorization: 'Bearer sk-alpha-t1-access-e2e', 'x-mcp-servers': 'beta' });
     assert.equal(viaHeader.status, 404);
     // The master key selects it fine.
     assert.equal((await rawPost(url('/mcp/beta'), init(1))).status, 200);
   });
 
   it('/mcp holds only the servers the caller may use; a hidden tool is listed nowhere and refused as unknown', async () => {
-    const c = await connect('/mcp', 'sk-alpha-t1');
+    const c = await connect('/mcp', 'sk-alpha-t1-access-e2e');
     // One server left: /mcp is a passthrough to alpha, names untouched.
     assert.deepEqual(
       (await c.listTools()).tools.map((t) => t.name),
@@ -108,7 +90,7 @@ mcp_servers:
   });
 
   it('in the aggregate, each caller lists and calls exactly its own tools', async () => {
-    const limited = await connect('/mcp/alpha,gamma', 'sk-agg');
+    const limited = await connect('/mcp/alpha,gamma', 'sk-agg-access-e2e-test');
     const master = await connect('/mcp/alpha,gamma', TEST_KEY);
     assert.deepEqual(
       (await limited.listTools()).tools.map((t) => t.name),
@@ -124,7 +106,7 @@ mcp_servers:
 
   it('a cursor issued to one caller is refused to a caller with other grants on the same scope', async () => {
     const master = await connect('/mcp/alpha,beta', TEST_KEY);
-    const limited = await connect('/mcp/alpha,beta', 'sk-agg');
+    const limited = await connect('/mcp/alpha,beta', 'sk-agg-access-e2e-test');
     // One page per request: listTools() without a cursor would follow every page itself.
     const list = (c: Client, cursor?: string) =>
       c.request({ method: 'tools/list', params: cursor ? { cursor } : {} }) as Promise<{

@@ -2,47 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallerAccess } from '../../src/caller/access.js';
 import type { Caller } from '../../src/caller/keys.js';
-import type { ServerConfig } from '../../src/config/types.js';
 import { ErrorCode, McpError } from '../../src/mcp/jsonrpc.js';
 import { PolicyStage } from '../../src/policy/stage.js';
 import type { Target, TargetKind } from '../../src/mcp/target.js';
-import type { RegistryListener, ServerSource } from '../../src/registry/registry.js';
-import type { Upstream } from '../../src/upstream/upstream.js';
-
-function server(name: string, extra: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    name,
-    transport: 'http',
-    url: 'http://127.0.0.1:9/mcp',
-    args: [],
-    env: {},
-    auth: { type: 'none' },
-    timeoutMs: 1000,
-    accessGroups: [],
-    extraHeaders: [],
-    staticHeaders: {},
-    toolNameToDisplayName: {},
-    toolNameToDescription: {},
-    ...extra,
-  };
-}
-
-/** A server source with configs only: the policy stage reads definitions, never Upstreams' traffic. */
-function source(configs: ServerConfig[]): ServerSource & { emit: RegistryListener } {
-  const listeners = new Set<RegistryListener>();
-  const byName = new Map(configs.map((c) => [c.name, { config: c, name: c.name } as unknown as Upstream]));
-  return {
-    get: (n) => byName.get(n),
-    names: () => [...byName.keys()],
-    configs: () => [...byName.values()].map((u) => u.config),
-    subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
-    emit: (e) => {
-      if (e.type === 'removed') byName.delete(e.name);
-      else byName.set(e.name, e.upstream);
-      for (const l of listeners) l(e);
-    },
-  };
-}
+import { server, source } from '../helpers/server-source.js';
 
 const MASTER: Caller = { keyId: 'master:1', isMaster: true };
 function caller(access: Omit<CallerAccess, 'fingerprint'>): Caller {

@@ -10,18 +10,7 @@ import {
   type NameTable,
 } from '../../src/router/names.js';
 import type { PrefixMode } from '../../src/config/types.js';
-
-/** Seeded PRNG so a failing fuzz case is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const ALPHABET = ['a', 'Z', '0', '_', '.', '-', ' ', '/', ':', 'é', 'ß', '中', '😀', '\u0000', '\n', '\uD800', 'ﬁ', '\u200B', '"', '%'];
 
