@@ -116,6 +116,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
   }).catch(async (err: unknown) => {
+    await counters.close();
     await store.close();
     throw err;
   });
