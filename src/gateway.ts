@@ -12,6 +12,7 @@ import { StateTokens } from './mcp/state-token.js';
 import { PolicyStage } from './policy/stage.js';
 import { LimitsHook } from './policy/limits/limits-hook.js';
 import { openCounters } from './policy/limits/open-counters.js';
+import { currentCaller } from './policy/limits/current-caller.js';
 import { ServerRegistry } from './registry/registry.js';
 import { createAggregateFactory } from './router/aggregate.js';
 import { createCursorCodec } from './router/cursor.js';
@@ -81,7 +82,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   registry.subscribe(() => identity.setServers(registry.configs()));
   const counters = await openCounters(config.settings.rateLimits, log);
   // Order: pinning, limits, budgets, guardrails.
-  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [new LimitsHook(counters)]);
+  const policy = new PolicyStage(registry, config.settings.toolPrefixSeparator, [
+    new LimitsHook(counters, currentCaller(identity.snapshot)),
+  ]);
   const sessions = new SessionStore(config.settings.sessionTtlMs);
   const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
   const tasks = new TaskHandles(keys);

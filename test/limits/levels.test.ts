@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/within.js';
 import { anotherKey, driver, ERAS, keyWithLimits, LEVELS, type Driver, type Outcome } from './drive.js';
 
 /** Each rate limit kind, with the call that uses up its limit of 1, the call it refuses, and what the refusal says. */
@@ -109,6 +110,17 @@ describe('rate limits: each kind at each level, over both eras and the aggregate
     assert.equal((await d.call('t2')).ok, false);
     const onBeta = await open(gw, 'aggregate /mcp', key, 'beta');
     for (let i = 0; i < 3; i++) assert.equal((await onBeta.call('b1')).ok, true);
+  });
+
+  it('a changed limit applies to the next call (the snapshot follows the store), and keys never reach the log', async () => {
+    const { key, ownerId } = await keyWithLimits(gw, 'key', { rpm_limit: 1 });
+    const d = await open(gw, '2025 session', key);
+    assert.equal((await d.call('t1')).ok, true);
+    assert.equal((await d.call('t1')).ok, false);
+    const { api } = await import('../admin/api.js');
+    assert.equal((await api(gw, 'POST', '/key/update', { key: ownerId, rpm_limit: 3 })).status, 200);
+    await until(async () => (await d.call('t1')).ok, 'the raised limit');
+    assert.ok(!gw.logs.join('').includes(key), 'the key never appears in the log');
   });
 
   it('the master key and a proxy_admin user are never limited', async () => {

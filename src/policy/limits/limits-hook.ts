@@ -2,6 +2,7 @@ import type { Caller, CallerIdentity } from '../../caller/caller.js';
 import type { LevelLimits } from '../../caller/identity.js';
 import type { Forward, PolicyHook, ToolCall } from '../hooks.js';
 import { CountersUnavailable, type CounterSpec, type Counters } from './counters.js';
+import type { CurrentCaller } from './current-caller.js';
 import { countersUnavailable, limitExceeded, type LimitLabel } from './messages.js';
 
 type Result = Record<string, unknown>;
@@ -83,14 +84,18 @@ export class LimitsHook implements PolicyHook {
   /** Plans per resolved caller: a limit change drops the cached caller, and with it its plans. */
   private readonly plans = new WeakMap<Caller, Map<string, Plan>>();
 
-  constructor(private readonly counters: Counters) {}
+  constructor(
+    private readonly counters: Counters,
+    /** The caller's limits as they are now (a session's caller is the one it was opened with). */
+    private readonly current: CurrentCaller = (c) => c,
+  ) {}
 
   applies(caller: Caller, server: string): boolean {
-    return this.plan(caller, server) !== EMPTY;
+    return this.plan(this.current(caller), server) !== EMPTY;
   }
 
   async call(call: ToolCall, next: Forward): Promise<Result> {
-    const plan = this.plan(call.caller, call.server);
+    const plan = this.plan(this.current(call.caller), call.server);
     const checks = plan.tools.get(call.tool) ?? plan.all;
     if (checks.specs.length === 0) return next(call);
     let admission;
