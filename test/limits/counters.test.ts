@@ -59,13 +59,16 @@ sharedSemantics('redis', async () => {
   await c.connected();
   return c;
 });
-after(async () => {
-  for (const c of opened) await c.close();
-  const r = new Redis('redis://127.0.0.1:6379');
-  const keys = await r.keys(prefix + '*');
-  if (keys.length) await r.del(...keys);
-  r.disconnect();
-});
+after(
+  async () => {
+    for (const c of opened) await c.close();
+    const r = new Redis('redis://127.0.0.1:6379');
+    const keys = await r.keys(prefix + '*');
+    if (keys.length) await r.del(...keys);
+    r.disconnect();
+  },
+  { timeout: 30_000 },
+);
 
 describe('memory: the window slides by the second', () => {
   it('a call leaves the count 60 s after its second began, and Retry-After says when', () => {

@@ -54,11 +54,14 @@ describe('rate limits: each kind at each level, over both eras and the aggregate
     beta = await startCatalogServer({ name: 'beta', tools: [tool('b1')] });
     gw = await startTestGateway(`mcp_servers:\n  alpha: { url: "${alpha.url}" }\n  beta: { url: "${beta.url}" }\n`);
   });
-  after(async () => {
-    await Promise.all(drivers.map((d) => d.close()));
-    await gw?.close();
-    await stopAll([alpha, beta]);
-  });
+  after(
+    async () => {
+      await Promise.all(drivers.map((d) => d.close()));
+      await gw?.close();
+      await stopAll([alpha, beta]);
+    },
+    { timeout: 30_000 },
+  );
 
   for (const era of ERAS)
     for (const level of LEVELS)

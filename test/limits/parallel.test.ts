@@ -25,11 +25,14 @@ describe('max_parallel_requests: in-flight tools/calls per level', { timeout: 12
     // The same server twice: `alpha` waits as long as asked, `brief` times its calls out quickly (an error).
     gw = await startTestGateway(`mcp_servers:\n  alpha: { url: "${up.url}" }\n  brief: { url: "${up.url}", timeout: 0.3 }\n`);
   });
-  after(async () => {
-    await Promise.all(drivers.map((d) => d.close()));
-    await gw?.close();
-    await up.stop();
-  });
+  after(
+    async () => {
+      await Promise.all(drivers.map((d) => d.close()));
+      await gw?.close();
+      await up.stop();
+    },
+    { timeout: 30_000 },
+  );
 
   for (const era of ERAS)
     for (const level of LEVELS) {

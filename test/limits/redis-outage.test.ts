@@ -36,13 +36,16 @@ describe('rate limits when Redis goes away and comes back', { timeout: 120_000 }
       env,
     );
   });
-  after(async () => {
-    redis?.resume();
-    await open?.close();
-    await closed?.close();
-    await redis?.kill();
-    await up.stop();
-  });
+  after(
+    async () => {
+      redis?.resume();
+      await open?.close();
+      await closed?.close();
+      await redis?.kill();
+      await up.stop();
+    },
+    { timeout: 30_000 },
+  );
 
   it('stalled: calls are still answered (the timeout), on local counters, with one warning; back when Redis answers', async () => {
     const probe = await keyWithLimits(open, 'key', { rpm_limit: 1000 });

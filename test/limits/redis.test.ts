@@ -13,7 +13,7 @@ describe('rate limits on Redis', { timeout: 120_000 }, () => {
   before(async () => {
     up = await startScriptedUpstream();
   });
-  after(() => up.stop());
+  after(() => up.stop(), { timeout: 30_000 });
 
   describe('two replicas on one PostgreSQL and the Redis at 127.0.0.1:6379', () => {
     const prefix = `toolgate:test-${uid()}:`;
@@ -28,16 +28,19 @@ describe('rate limits on Redis', { timeout: 120_000 }, () => {
       b = await startTestGateway(yaml, { REDIS_URL: 'redis://127.0.0.1:6379' }, 0, { store: await run.open() });
       await redis.connect();
     });
-    after(async () => {
-      const keys = await redis.keys(prefix + '*');
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-      for (const gw of [a, b]) {
-        await gw?.close();
-        await gw?.store.close();
-      }
-      await run?.cleanup();
-    });
+    after(
+      async () => {
+        const keys = await redis.keys(prefix + '*');
+        if (keys.length) await redis.del(...keys);
+        redis.disconnect();
+        for (const gw of [a, b]) {
+          await gw?.close();
+          await gw?.store.close();
+        }
+        await run?.cleanup();
+      },
+      { timeout: 30_000 },
+    );
 
     it('one rpm_limit and one max_parallel_requests hold across both replicas', async () => {
       assert.equal((await counters(a)).redis, 'up');

@@ -14,10 +14,13 @@ describe('a limited call on the wire: HTTP 429, Retry-After and a JSON-RPC error
     alpha = await startCatalogServer({ name: 'alpha', tools: [tool('t1')] });
     gw = await startTestGateway(`mcp_servers:\n  alpha: { url: "${alpha.url}" }\n`);
   });
-  after(async () => {
-    await gw?.close();
-    await stopAll([alpha]);
-  });
+  after(
+    async () => {
+      await gw?.close();
+      await stopAll([alpha]);
+    },
+    { timeout: 30_000 },
+  );
 
   for (const [path, send] of Object.entries(RAW_PATHS)) {
     it(`${path}: 429 with Retry-After, code -32033, LiteLLM's wording; the upstream is not reached`, async () => {
