@@ -138,6 +138,8 @@ export async function startToolgate(
   settings?: Record<string, unknown>,
   /** More top-level config sections (`guardrails:`, ...). */
   sections?: Record<string, unknown>,
+  /** Extra environment for the gateway (REDIS_URL for the rate-limit scenario). */
+  env: Record<string, string> = {},
 ): Promise<Toolgate> {
   if (!toolgateAvailable()) throw new Error('not available: src/cli/main.ts does not exist yet');
   await mkdir(TMP, { recursive: true });
@@ -157,7 +159,7 @@ export async function startToolgate(
     {
       cwd: ROOT,
       // The default log level (info, one line per request) is what users run, so it is what we measure.
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, NODE_ENV: 'production', ...env },
     },
   );
   try {

@@ -135,7 +135,7 @@ export function targets(r: Results, throughputC: number): Target[] {
   return t;
 }
 
-function pathTable(rows: PathRow[], floor: PathRow | undefined, nginx: PathRow | undefined): string[] {
+export function pathTable(rows: PathRow[], floor: PathRow | undefined, nginx: PathRow | undefined): string[] {
   const out = [
     '| path | p50 | p90 | p99 | max | added p50 | added p90 | added p99 | calls/s | vs direct | vs nginx |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

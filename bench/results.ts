@@ -70,4 +70,6 @@ export interface Results {
   startup: StartupResult[];
   targets: Target[];
   echoHeadroom?: { directCallsPerSec: number; bestProxiedCallsPerSec: number; ratio: number };
+  /** Issue 14: tools/call without limits, with limits on counters in memory, and on Redis. */
+  limits?: PathRow[];
 }

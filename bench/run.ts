@@ -28,6 +28,7 @@ import {
 import { comparePaths, type PathBudget, type PathDef } from './measure-paths.js';
 import { measureListing } from './measure-listing.js';
 import { measureMemory } from './measure-memory.js';
+import { measureLimits, renderLimits } from './measure-limits.js';
 import { measureStartup } from './measure-startup.js';
 import { installCleanup, stopAll, stopProcess } from './processes.js';
 import { renderMarkdown, row, targets } from './report.js';
@@ -234,7 +235,8 @@ function machine(): Omit<Results['machine'], 'loadAfter'> {
 async function writeReports(results: Results): Promise<void> {
   const findingsFile = join(ROOT, 'bench', 'findings.md');
   const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
-  await writeFile(join(ROOT, 'bench', 'RESULTS.md'), renderMarkdown(results, findings));
+  const limits = results.limits ? '\n' + renderLimits(results.limits).join('\n') : '';
+  await writeFile(join(ROOT, 'bench', 'RESULTS.md'), renderMarkdown(results, findings) + limits);
   const concurrencies = [...new Set(results.http.map((r) => r.concurrency))];
   await writeFile(
     join(ROOT, 'bench', 'latency.svg'),
@@ -262,6 +264,10 @@ async function main(): Promise<void> {
   try {
     const http = await measureHttp();
     const stdio = await measureStdio();
+    log('rate limits: none, counters in memory, counters on Redis');
+    const limits = toolgateAvailable()
+      ? await measureLimits({ concurrencies: PLAN.concurrencies, msPerPath: PLAN.httpMs / 2, rounds: PLAN.rounds }, log)
+      : undefined;
     log('aggregated tools/list');
     const listing = await measureListing(PLAN.listing, log);
     log('memory with idle sessions');
@@ -281,8 +287,9 @@ async function main(): Promise<void> {
       memory,
       startup,
       targets: [],
+      ...(limits && { limits: limits.rows }),
     };
-    results.targets = targets(results, THROUGHPUT_C);
+    results.targets = [...targets(results, THROUGHPUT_C), ...(limits?.targets ?? [])];
     const direct = row(http, 'direct', THROUGHPUT_C)?.callsPerSec;
     const proxied = http.filter((r) => r.id !== 'direct' && r.concurrency === THROUGHPUT_C && r.callsPerSec).map((r) => r.callsPerSec!);
     if (direct && proxied.length) {

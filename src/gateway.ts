@@ -10,6 +10,9 @@ import { upstreamHeadersResolver } from './edge/upstream-headers.js';
 import { TokenKeys } from './mcp/sealed.js';
 import { StateTokens } from './mcp/state-token.js';
 import { PolicyStage } from './policy/stage.js';
+import { LimitsHook } from './policy/limits/limits-hook.js';
+import { openCounters } from './policy/limits/open-counters.js';
+import { currentCaller } from './policy/limits/current-caller.js';
 import { ServerRegistry } from './registry/registry.js';
 import { createAggregateFactory } from './router/aggregate.js';
 import { createCursorCodec } from './router/cursor.js';
@@ -133,10 +136,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   registry.subscribe(() => identity.setServers(registry.configs()));
   pinning.attach(registry);
   const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
+  const counters = await openCounters(config.settings.rateLimits, log);
+  // Order: pinning, limits, budgets, guardrails; the spend recorder around them all.
   policy = new PolicyStage(
     registry,
     config.settings.toolPrefixSeparator,
-    [pinning.hook, spend.budget, guardrails],
+    [pinning.hook, new LimitsHook(counters, currentCaller(identity.snapshot)), spend.budget, guardrails],
     spend.recorder(registry),
   );
   const sessions = new SessionStore(config.settings.sessionTtlMs);
@@ -188,12 +193,14 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
     ready: () => ready,
     health: (name) => health.status(name),
+    status: () => ({ rate_limits: counters.status() }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 4000, host, () => resolve());
   }).catch(async (err: unknown) => {
     await spend.close();
+    await counters.close();
     await store.close();
     throw err;
   });
@@ -229,6 +236,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       });
       await registry.close();
       await transports.close();
+      await counters.close();
       // Every answered call's spend row is written before the store closes.
       await spend.close();
       if (!opts.store) await store.close();

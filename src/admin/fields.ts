@@ -28,6 +28,15 @@ export const LIMIT_FIELDS = {
   tpm_limit: count.optional(),
   max_parallel_requests: count.optional(),
   mcp_rpm_limit: z.record(z.string(), z.number().int().min(0), { error: 'expected {server: requests per minute}' }).nullable().optional(),
+  // Toolgate's own: the server's own tool name after the slash (not the namespaced /mcp name).
+  mcp_tool_rpm_limit: z
+    .record(
+      z.string().regex(/^[^/]+\/.+$/, 'keys must be "server/tool"'),
+      z.number({ error: 'expected requests per minute' }).int('must be a whole number').min(0, 'must be 0 or more'),
+      { error: 'expected {"server/tool": requests per minute}' },
+    )
+    .nullable()
+    .optional(),
   max_budget: money.optional(),
   budget_duration: duration.nullable().optional(),
   soft_budget: money.optional(),

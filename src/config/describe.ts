@@ -81,7 +81,16 @@ function describeSettings(cfg: GatewayConfig): string[] {
     s.databaseUrl
       ? `  store: PostgreSQL ${redactUrl(s.databaseUrl)} (DATABASE_URL)`
       : `  store: embedded, data_dir ${s.dataDir ?? '.toolgate/ beside the config file'}`,
+    `  rate-limit counters: ${describeCounters(s.rateLimits)}`,
   ];
+}
+
+function describeCounters(r: GatewayConfig['settings']['rateLimits']): string {
+  if (!r?.redis) return 'in memory (set REDIS_URL or REDIS_HOST to share them between replicas)';
+  const where = r.redis.url
+    ? redactUrl(r.redis.url)
+    : `${r.redis.host}:${r.redis.port ?? 6379}${r.redis.password ? ' (with password)' : ''}`;
+  return `Redis ${where}, timeout ${r.redisTimeoutMs} ms, ${r.failClosed ? 'fail closed' : 'local fallback when down'}`;
 }
 
 function list(items: readonly string[]): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccessSettings, GatewaySettings } from './types.js';
+import type { AccessSettings, GatewaySettings, RateLimitSettings, RedisTarget } from './types.js';
 import { isMapping, parseFields, positiveSeconds, resolvable, warnUnknownKeys, type Env } from './fields.js';
 import type { IssueList } from './issues.js';
 import { PREFIX_MODES } from './server-fields.js';
@@ -44,6 +44,9 @@ function settingsFields(env: Env) {
     spend_log_buffer_rows: z.number().int('must be a whole number').positive('must be greater than 0'),
     upstream_allowlist: z.array(z.string()),
     health_check_interval_seconds: z.number().min(0, 'must be 0 (off) or more seconds'),
+    rate_limit_fail_closed: z.boolean({ error: 'expected true or false' }),
+    rate_limit_redis_timeout_ms: z.number().int('must be a whole number of ms').positive('must be greater than 0'),
+    rate_limit_redis_prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters from A-Z a-z 0-9 _ . : -'),
   };
 }
 
@@ -102,7 +105,39 @@ export function parseSettings(raw: unknown, env: Env, issues: IssueList): Gatewa
     ...(f.upstream_allowlist !== undefined && { upstreamAllowlist: f.upstream_allowlist }),
     ...(f.health_check_interval_seconds !== undefined && { healthCheckIntervalMs: f.health_check_interval_seconds * 1000 }),
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
+    ...rateLimits(f, redisFromEnv(env, issues)),
   };
+}
+
+/** Present only when Redis or a rate-limit setting is set (absent: counters in memory, defaults). */
+function rateLimits(
+  f: { rate_limit_fail_closed?: boolean; rate_limit_redis_timeout_ms?: number; rate_limit_redis_prefix?: string },
+  redis: RedisTarget | undefined,
+): { rateLimits?: RateLimitSettings } {
+  const set = redis ?? f.rate_limit_fail_closed ?? f.rate_limit_redis_timeout_ms ?? f.rate_limit_redis_prefix;
+  if (set === undefined) return {};
+  return {
+    rateLimits: {
+      ...(redis && { redis }),
+      failClosed: f.rate_limit_fail_closed ?? false,
+      redisTimeoutMs: f.rate_limit_redis_timeout_ms ?? 50,
+      redisPrefix: f.rate_limit_redis_prefix ?? 'toolgate:',
+    },
+  };
+}
+
+/** LiteLLM's variables for its Redis: REDIS_URL, or REDIS_HOST with REDIS_PORT and REDIS_PASSWORD. */
+function redisFromEnv(env: Env, issues: IssueList): RedisTarget | undefined {
+  if (env.REDIS_URL) {
+    if (!/^rediss?:\/\//.test(env.REDIS_URL)) issues.error('environment variable REDIS_URL', 'must start with redis:// or rediss://');
+    return { url: env.REDIS_URL };
+  }
+  if (!env.REDIS_HOST) return undefined;
+  const port = env.REDIS_PORT ? Number(env.REDIS_PORT) : 6379;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    issues.error('environment variable REDIS_PORT', 'must be a port number (1-65535)');
+  }
+  return { host: env.REDIS_HOST, port, ...(env.REDIS_PASSWORD && { password: env.REDIS_PASSWORD }) };
 }
 
 /** LiteLLM's `MCP_TOOL_PREFIX_SEPARATOR` replaces the default; an explicit toolgate_settings value wins over it. */

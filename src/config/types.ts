@@ -89,6 +89,25 @@ export interface ToolPin {
   inputSchema?: unknown;
 }
 
+/** Where the shared rate-limit counters live (LiteLLM's REDIS_URL, or REDIS_HOST / REDIS_PORT / REDIS_PASSWORD). */
+export interface RedisTarget {
+  url?: string;
+  host?: string;
+  port?: number;
+  password?: string;
+}
+
+/** The limits stage's settings: counters on Redis when one is configured, else in memory. */
+export interface RateLimitSettings {
+  redis?: RedisTarget;
+  /** Refuse limited calls while Redis is down, instead of counting on each replica alone. */
+  failClosed: boolean;
+  /** Longest a call waits on Redis before it is decided locally (or refused, fail closed). */
+  redisTimeoutMs: number;
+  /** Prefix of every Redis key. */
+  redisPrefix: string;
+}
+
 export interface GatewaySettings {
   /** Idle downstream sessions are expired after this long. */
   sessionTtlMs: number;
@@ -147,6 +166,8 @@ export interface GatewaySettings {
   databaseUrl?: string;
   /** Spend log rows held while the store is down (`toolgate_settings.spend_log_buffer_rows`); beyond it rows are dropped and counted. */
   spendLogBufferRows?: number;
+  /** Rate-limit counters (absent: in memory, defaults). */
+  rateLimits?: RateLimitSettings;
 }
 
 export const GUARDRAIL_MODES = ['pre_mcp_call', 'during_mcp_call', 'post_mcp_call'] as const;

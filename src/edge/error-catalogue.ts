@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BudgetExceeded, LimitExceeded, PolicyDenied } from '../mcp/errors.js';
-import { ErrorCode, McpError, errorResponse, type JsonRpcFailure, type JsonRpcId } from '../mcp/jsonrpc.js';
+import { ErrorCode, McpError, errorResponse, type JsonRpcFailure, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { UpstreamError, type UpstreamFailure } from '../upstream/transport.js';
 import { sendJson } from './http-util.js';
 import { noteRefusal } from './request-log.js';
@@ -81,6 +81,20 @@ export function errorReason(err: unknown): string {
   }
   if (err instanceof UpstreamError) return `upstream_${err.failure}`;
   return 'internal';
+}
+
+/**
+ * A limited call answered on a plain JSON response (either era, sessions, stateless and curl alike):
+ * HTTP 429 with Retry-After from the error's data. An answer on an SSE stream (the legacy HTTP+SSE
+ * transport, or a POST already streaming progress) cannot change its status: the JSON-RPC error
+ * (-32033, data.retryAfterSeconds) is all it carries.
+ */
+export function limitedReply(response: JsonRpcResponse): { status: number; headers: Record<string, string> } | undefined {
+  const error = (response as Partial<JsonRpcFailure>).error;
+  if (error?.code !== ErrorCode.LimitExceeded) return undefined;
+  const data = error.data as { retryAfterSeconds?: unknown } | undefined;
+  const seconds = typeof data?.retryAfterSeconds === 'number' ? data.retryAfterSeconds : undefined;
+  return { status: 429, headers: seconds === undefined ? {} : { 'retry-after': String(seconds) } };
 }
 
 /** The HTTP status a 2026-07-28 answer carrying this error gets. */

@@ -4,6 +4,7 @@ import { responseJson } from '../mcp/frozen-json.js';
 import type { StreamRelay } from '../upstream/transport.js';
 import type { InputLimits } from './input-limits.js';
 import type { ResumableStream, ResumableStreams } from './resumable.js';
+import { limitedReply } from './error-catalogue.js';
 import { SseStream } from './sse.js';
 
 /** Where the answer to one client request goes, and whatever must reach the client before it. */
@@ -104,7 +105,14 @@ export class Responder implements ReplyChannel, StreamRelay {
     const chunks = this.batch ? [JSON.stringify(this.responses)] : responseJson(this.responses[0]!);
     let length = 0;
     for (const c of chunks) length += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
-    this.res.writeHead(status, { 'content-type': 'application/json', 'content-length': length, ...this.headers });
+    // One limited call on a plain JSON answer: 429 and Retry-After (a batch keeps its 200: its other answers may be fine).
+    const limited = this.batch ? undefined : limitedReply(this.responses[0]!);
+    this.res.writeHead(limited?.status ?? status, {
+      'content-type': 'application/json',
+      'content-length': length,
+      ...this.headers,
+      ...limited?.headers,
+    });
     if (chunks.length === 1) {
       this.res.end(chunks[0]);
       return;

@@ -59,6 +59,8 @@ export interface EdgeDeps extends TransportDeps {
   ready(): boolean;
   /** The last background health check of a server, shown by readiness. */
   health?: (server: string) => HealthResult;
+  /** Extra readiness fields from the stages (rate-limit counters: backend, Redis up/down, fallbacks). */
+  status?: () => Record<string, unknown>;
 }
 
 export function createEdgeServer(deps: EdgeDeps): Server {
@@ -129,7 +131,7 @@ async function handle(
       deps.keys.resolve(req.headers)?.isMaster === true,
       deps.health,
     );
-    return sendJson(res, r.status, r.body);
+    return sendJson(res, r.status, { ...r.body, ...deps.status?.() });
   }
   for (const routes of deps.routes ?? []) if (await routes(req, res, path, query)) return;
 

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The one Lua script of the shared counters: it checks every counter of a call and, only when all
+ * have room, takes a slot in each, in one round trip and atomically (Redis runs a script alone).
+ * Time is Redis's own clock, so replicas with skewed clocks still share one window.
+ *
+ * KEYS: the counters. ARGV: member (unique per call), buckets (seconds per window), lease ms, then
+ * kind ('r' rate, 'p' parallel) and limit for each key. Answers {0} when admitted, else {index
+ * (1-based), current count including this attempt, ms until a slot frees}.
+ * Rate counters are hashes of one-second buckets (field: the second, value: calls), the same
+ * sliding window as the in-memory counters, in constant memory. Parallel ones are sorted sets of
+ * in-flight calls scored by when their lease runs out, so a replica that died mid-call leaks a slot
+ * for one lease at most.
+ */
+export const LIMIT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local sec = math.floor(now / 1000)
+local buckets = tonumber(ARGV[2])
+local lease = tonumber(ARGV[3])
+for i, key in ipairs(KEYS) do
+  local kind = ARGV[2 + i * 2]
+  local limit = tonumber(ARGV[3 + i * 2])
+  if kind == 'r' then
+    local h = redis.call('HGETALL', key)
+    local n = 0
+    local live = {}
+    local old = {}
+    for j = 1, #h, 2 do
+      local s = tonumber(h[j])
+      if s > sec - buckets then
+        n = n + tonumber(h[j + 1])
+        table.insert(live, {s, tonumber(h[j + 1])})
+      else
+        table.insert(old, h[j])
+      end
+    end
+    if #old > 0 then redis.call('HDEL', key, unpack(old)) end
+    if n >= limit then
+      table.sort(live, function(a, b) return a[1] < b[1] end)
+      local left = n
+      local retry = buckets * 1000
+      for _, b in ipairs(live) do
+        left = left - b[2]
+        if left < limit then
+          retry = (b[1] + buckets) * 1000 - now
+          break
+        end
+      end
+      return {i, n + 1, retry}
+    end
+  else
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+    local n = redis.call('ZCARD', key)
+    if n >= limit then return {i, n + 1, 1000} end
+  end
+end
+for i, key in ipairs(KEYS) do
+  if ARGV[2 + i * 2] == 'r' then
+    redis.call('HINCRBY', key, sec, 1)
+    redis.call('PEXPIRE', key, (buckets + 1) * 1000)
+  else
+    redis.call('ZADD', key, now + lease, ARGV[1])
+    redis.call('PEXPIRE', key, lease)
+  end
+end
+return {0}
+`;
+
+export const LIMIT_SCRIPT_SHA = createHash('sha1').update(LIMIT_SCRIPT).digest('hex');
