@@ -1,7 +1,8 @@
 /**
- * What the rate-limits stage adds to a tools/call: the same gateway and echo server, a key without
- * limits against a key (and its team) with every limit kind set high enough never to refuse, with
- * counters in memory and on Redis. Issue 14's targets: at most 0.1 ms added p50 in memory, 0.4 ms on Redis.
+ * What the stages after access add to a tools/call (issue 14: "limits, budgets and one regex guardrail
+ * all on"): the same gateway and echo server, a key with none of them against a key (and its team) with
+ * every limit kind set high enough never to refuse, a budget, and a regex guardrail attached to the key,
+ * with counters in memory and on Redis. Targets: at most 0.1 ms added p50 in memory, 0.4 ms on Redis.
  *   npx tsx bench/measure-limits.ts [--ms 4000] [--rounds 2]     (alone; `npm run bench` runs it too)
  * Redis: REDIS_URL, else 127.0.0.1:6379; without one the Redis rows read "not available".
  */
@@ -24,6 +25,22 @@ const LIMITS = {
   max_parallel_requests: 10_000,
   mcp_rpm_limit: { echo: NEVER },
   mcp_tool_rpm_limit: { 'echo/echo': NEVER },
+  max_budget: NEVER,
+  budget_duration: '30d',
+};
+/** One regex guardrail, on for the keys that name it (the limited key), checking arguments and results. */
+const GUARDRAILS = {
+  guardrails: [
+    {
+      guardrail_name: 'bench-regex',
+      litellm_params: {
+        guardrail: 'toolgate_regex',
+        mode: ['pre_mcp_call', 'post_mcp_call'],
+        default_on: false,
+        patterns: ['(?:ignore|disregard) (?:all )?previous instructions'],
+      },
+    },
+  ],
 };
 
 export interface LimitsPlan {
@@ -46,7 +63,7 @@ async function post(gw: Toolgate, path: string, body: unknown): Promise<Record<s
 async function keys(gw: Toolgate): Promise<{ none: string; limited: string }> {
   const team = await post(gw, '/team/new', LIMITS);
   const none = await post(gw, '/key/generate', {});
-  const limited = await post(gw, '/key/generate', { team_id: team.team_id, ...LIMITS });
+  const limited = await post(gw, '/key/generate', { team_id: team.team_id, ...LIMITS, guardrails: ['bench-regex'] });
   return { none: none.key!, limited: limited.key! };
 }
 
@@ -70,11 +87,13 @@ export async function measureLimits(plan: LimitsPlan, log: (s: string) => void):
   const fleet = await startEchoFleet(1, 1);
   const echo = { echo: { url: fleet.urls[0]! } };
   const dirs = [await mkdtemp(join(TMP, 'limits-memory-')), await mkdtemp(join(TMP, 'limits-redis-'))];
-  const memory = await startToolgate('limits-memory', echo, { data_dir: dirs[0] });
+  const memory = await startToolgate('limits-memory', echo, { data_dir: dirs[0] }, GUARDRAILS);
   const redisMissing = await redisReachable(redisUrl);
   const redis = redisMissing
     ? undefined
-    : await startToolgate('limits-redis', echo, { data_dir: dirs[1], rate_limit_redis_prefix: prefix }, undefined, { REDIS_URL: redisUrl });
+    : await startToolgate('limits-redis', echo, { data_dir: dirs[1], rate_limit_redis_prefix: prefix }, GUARDRAILS, {
+        REDIS_URL: redisUrl,
+      });
   try {
     const mk = await keys(memory);
     const rk = redis && (await keys(redis));
@@ -88,10 +107,10 @@ export async function measureLimits(plan: LimitsPlan, log: (s: string) => void):
       tool: 'echo',
     });
     const paths = [
-      path('limits-none', 'no limits (memory gateway)', memory, mk.none),
-      path('limits-memory', 'limits on, counters in memory', memory, mk.limited),
-      path('limits-none-redis', 'no limits (Redis gateway)', redis, rk?.none),
-      path('limits-redis', 'limits on, counters on Redis', redis, rk?.limited),
+      path('limits-none', 'none of them (memory gateway)', memory, mk.none),
+      path('limits-memory', 'limits, budget, regex guardrail; counters in memory', memory, mk.limited),
+      path('limits-none-redis', 'none of them (Redis gateway)', redis, rk?.none),
+      path('limits-redis', 'limits, budget, regex guardrail; counters on Redis', redis, rk?.limited),
     ];
     const rows: PathRow[] = [];
     for (const c of plan.concurrencies) {
@@ -116,8 +135,8 @@ export async function measureLimits(plan: LimitsPlan, log: (s: string) => void):
 export function limitTargets(rows: PathRow[]): Target[] {
   const out: Target[] = [];
   for (const [id, base, label, goal] of [
-    ['limits-memory', 'limits-none', 'rate limits, counters in memory: added p50, c=1', 0.1],
-    ['limits-redis', 'limits-none-redis', 'rate limits, counters on Redis: added p50, c=1', 0.4],
+    ['limits-memory', 'limits-none', 'limits + budget + regex guardrail, counters in memory: added p50, c=1', 0.1],
+    ['limits-redis', 'limits-none-redis', 'limits + budget + regex guardrail, counters on Redis: added p50, c=1', 0.4],
   ] as const) {
     const a = row(rows, id, 1)?.latency?.p50;
     const b = row(rows, base, 1)?.latency?.p50;
@@ -135,9 +154,9 @@ export function limitTargets(rows: PathRow[]): Target[] {
 /** The RESULTS.md section: one table per concurrency, added = over the unlimited key on the memory gateway. */
 export function renderLimits(rows: PathRow[]): string[] {
   const L = [
-    '## Rate limits (issue 14)',
+    '## Limits, budgets and a guardrail (issue 14)',
     '',
-    'Latency in ms. *added* = path minus "no limits (memory gateway)" at the same percentile.',
+    'Latency in ms. *added* = path minus "none of them (memory gateway)" at the same percentile.',
     '',
   ];
   for (const c of [...new Set(rows.map((r) => r.concurrency))]) {
