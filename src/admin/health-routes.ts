@@ -8,12 +8,18 @@ export interface HealthRouteDeps {
   names(): readonly string[];
   /** Whether the caller may use the server (the access decision's own answer). */
   visible(caller: Caller, server: string): boolean;
+  /** The name of a stored server by its `server_id` (what `/v1/mcp/server` hands out), if it is one. */
+  nameOf?(id: string): string | undefined;
 }
+
+/** Upstream error text is for operators: admins and proxy_admin_viewer read it, other keys get null. */
+const seesErrors = (c: Caller) => c.isMaster || c.identity?.admin === true || c.identity?.userRole === 'proxy_admin_viewer';
 
 /**
  * `GET /v1/mcp/server/health?server_ids=a,b`: the last background health check of each server, any
  * key, only the servers that key may use (others, like unknown ids, are left out: never revealed).
- * Without server_ids: every server the caller may use. It reads results; it never probes.
+ * An id is a server name or a stored server's server_id. Without server_ids: every server the caller
+ * may use. It reads results; it never probes.
  */
 export function healthRoutes(deps: () => HealthRouteDeps): { routes: AdminRoute[]; prefixes: string[] } {
   const handler = query(async (ctx, q) => {
@@ -22,7 +28,13 @@ export function healthRoutes(deps: () => HealthRouteDeps): { routes: AdminRoute[
     const asked = q.getAll('server_ids').flatMap((v) => v.split(',').map((s) => s.trim()));
     const ids = q.has('server_ids') ? [...new Set(asked.filter(Boolean))] : [...d.names()];
     const known = new Set(d.names());
-    return ids.filter((id) => known.has(id) && d.visible(ctx.caller, id)).map((id) => ({ server_id: id, ...d.checks.status(id) }));
+    const errors = seesErrors(ctx.caller);
+    return ids.flatMap((id) => {
+      const name = known.has(id) ? id : d.nameOf?.(id);
+      if (name === undefined || !known.has(name) || !d.visible(ctx.caller, name)) return [];
+      const status = d.checks.status(name);
+      return [{ server_id: id, server_name: name, ...status, health_check_error: errors ? status.health_check_error : null }];
+    });
   });
   return { routes: [{ method: 'GET', path: '/v1/mcp/server/health', handler, access: 'key' }], prefixes: ['/v1/mcp/server/health'] };
 }

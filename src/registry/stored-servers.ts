@@ -64,6 +64,11 @@ export class StoredServers {
     return undefined;
   }
 
+  /** The server name of a stored server_id, when it is applied. */
+  nameOf(id: string): string | undefined {
+    return this.applied.get(id)?.name;
+  }
+
   /** The row of the stored server with this name, as last applied. */
   rowOf(name: string): Record<string, unknown> | undefined {
     for (const a of this.applied.values()) if (a.name === name) return a.row;
