@@ -22,6 +22,13 @@ function credentialsOf(config: ServerConfig): Record<string, string> | null {
   return set.length ? Object.fromEntries(set.map((k) => [k, REDACTED])) : null;
 }
 
+/**
+ * The extra fields (those without a column) a caller that is not an admin sees: the server's public
+ * description (`mcp_info`: display name, logo, cost). Everything else there (cwd, token_url,
+ * instructions, ...) says how or where the server runs, so it is for admins only, like url and command.
+ */
+const PUBLIC_EXTRA = ['mcp_info'];
+
 /** Bookkeeping and extra fields of a stored server (mcp_info, pinned_tools, ...), as the API shows them. */
 export interface StoredMeta {
   server_id: string;
@@ -34,7 +41,8 @@ export interface StoredMeta {
  * (url, headers, env, command, args).
  */
 export function serverView(config: ServerConfig, stored: StoredMeta | undefined, admin: boolean): Record<string, unknown> {
-  const extra = (stored?.row.extra ?? {}) as Record<string, unknown>;
+  const storedExtra = (stored?.row.extra ?? {}) as Record<string, unknown>;
+  const extra = admin ? storedExtra : Object.fromEntries(Object.entries(storedExtra).filter(([k]) => PUBLIC_EXTRA.includes(k)));
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
   const view: Record<string, unknown> = {
     // Extra fields first, so nothing in them can override a field computed here.
