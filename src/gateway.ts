@@ -108,6 +108,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
         names: () => registry.names(),
         visible: (c, s) => policy.serverVisible(c, s),
         nameOf: (id) => serverDeps?.stored?.nameOf(id),
+        idOf: (name) => serverDeps?.stored?.idOf(name),
       })),
       connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
     ],

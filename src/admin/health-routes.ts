@@ -10,6 +10,8 @@ export interface HealthRouteDeps {
   visible(caller: Caller, server: string): boolean;
   /** The name of a stored server by its `server_id` (what `/v1/mcp/server` hands out), if it is one. */
   nameOf?(id: string): string | undefined;
+  /** The stored server_id of a server name, if it is a stored server's: the id a full listing answers with. */
+  idOf?(name: string): string | undefined;
 }
 
 /** Upstream error text is for operators: admins and proxy_admin_viewer read it, other keys get null. */
@@ -26,7 +28,7 @@ export function healthRoutes(deps: () => HealthRouteDeps): { routes: AdminRoute[
     const d = deps();
     // `server_ids=a,b` or `server_ids=a&server_ids=b`, as LiteLLM's clients send either.
     const asked = q.getAll('server_ids').flatMap((v) => v.split(',').map((s) => s.trim()));
-    const ids = q.has('server_ids') ? [...new Set(asked.filter(Boolean))] : [...d.names()];
+    const ids = q.has('server_ids') ? [...new Set(asked.filter(Boolean))] : d.names().map((n) => d.idOf?.(n) ?? n);
     const known = new Set(d.names());
     const errors = seesErrors(ctx.caller);
     return ids.flatMap((id) => {

@@ -115,6 +115,28 @@ describe('URLs and args that may hold a secret', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a stored stdio row whose env sets PATH (written before the check) is not loaded', async () => {
+    const run = await embeddedRun();
+    const store = await run.open();
+    const gw = await startServersGateway(store);
+    try {
+      const seal = new SealedValues(SALT);
+      const id = 'legacy-' + uid();
+      const name = 'legacy_' + uid();
+      await store.query(
+        "INSERT INTO toolgate_mcp_servers (server_id, server_name, transport, command, args, env) VALUES ($1, $2, 'stdio', 'node', $3::jsonb, $4::jsonb)",
+        [id, name, JSON.stringify(seal.seal(JSON.stringify([EVERYTHING_JS, 'stdio']))), JSON.stringify(seal.sealMap({ PATH: '/tmp/x' }))],
+      );
+      await store.publish({ kind: 'server', id });
+      await until(() => gw.logs.some((l) => l.includes('stored server is not valid') && l.includes('env.PATH')), 'the refusal logged');
+      assert.equal(gw.registry.has(name), false);
+    } finally {
+      await gw.close();
+      await store.close();
+      await run.cleanup();
+    }
+  });
+
   test('without a salt key, a URL with a query string or stdio args is a 400 naming the salt-key variables', async () => {
     const run = await embeddedRun();
     const store = await run.open();

@@ -52,13 +52,18 @@ describe('stored servers seen by a key', () => {
     assert.equal((await api(gw, 'GET', `/v1/mcp/server/${id}`)).json.instructions, 'INTERNAL-runbook-detail');
   });
 
-  test('the health route takes the stored server_id', async () => {
+  test('the health route takes and answers with the stored server_id', async () => {
     const h = await api(gw, 'GET', `/v1/mcp/server/health?server_ids=${id}`, undefined, key);
     assert.equal(h.status, 200, h.text);
     assert.equal(h.json.length, 1, h.text);
     assert.equal(h.json[0].server_id, id);
     assert.equal(h.json[0].server_name, name);
     assert.ok(['healthy', 'unhealthy', 'unknown'].includes(h.json[0].status));
+    const all = await api(gw, 'GET', '/v1/mcp/server/health', undefined, key);
+    assert.ok(
+      all.json.some((e: { server_id: string; server_name: string }) => e.server_id === id && e.server_name === name),
+      'a full listing names a stored server by its server_id, as /v1/mcp/server does',
+    );
   });
 
   test('the REST facade lists and calls by the stored server_id', async () => {
