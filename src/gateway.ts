@@ -103,7 +103,13 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
       spendRoutes(() => spend.writer.stats()),
       pins,
       serverRoutes(() => serverDeps),
-      healthRoutes(() => ({ checks: health, names: () => registry.names(), visible: (c, s) => policy.serverVisible(c, s) })),
+      healthRoutes(() => ({
+        checks: health,
+        names: () => registry.names(),
+        visible: (c, s) => policy.serverVisible(c, s),
+        nameOf: (id) => serverDeps?.stored?.nameOf(id),
+        idOf: (name) => serverDeps?.stored?.idOf(name),
+      })),
       connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
     ],
   });
@@ -172,6 +178,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     policy,
     catalog: new CatalogStore(registry, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log }),
     separator: config.settings.toolPrefixSeparator,
+    nameOf: (id) => serverDeps?.stored?.nameOf(id),
     upstreamHeaders,
     limits: config.settings,
     log,

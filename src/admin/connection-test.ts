@@ -4,7 +4,7 @@ import { IssueList } from '../config/issues.js';
 import type { ServerConfig } from '../config/types.js';
 import { isObject } from '../mcp/jsonrpc.js';
 import { checkUpstreamUrl, type Allowlist, type Resolver } from '../upstream/egress.js';
-import { checkStdioCommand } from '../upstream/stdio-policy.js';
+import { checkStdioCommand, checkStdioEnv } from '../upstream/stdio-policy.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { AdminError, readJsonObject } from './http.js';
 import type { AdminRoute } from './router.js';
@@ -51,11 +51,13 @@ function firstField(message: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-/** The same refusals registration makes: the stdio allow-list, the SSRF guard on the URL. */
+/** The same refusals registration makes: the stdio allow-list and its env names, the SSRF guard on the URL. */
 async function admissible(config: ServerConfig, deps: ConnectionTestDeps): Promise<void> {
   if (config.transport === 'stdio') {
     const refused = checkStdioCommand(config.command, deps.env);
     if (refused) throw new AdminError(400, refused, 'bad_request_error', 'command');
+    const env = checkStdioEnv(config.env);
+    if (env) throw new AdminError(400, env.message, 'bad_request_error', `env.${env.name}`);
     return;
   }
   const refused = await checkUpstreamUrl(config.url!, deps.allowlist, deps.resolve);

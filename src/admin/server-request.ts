@@ -8,7 +8,7 @@ import { SALT_KEY_VARIABLES, type SealedValues } from '../store/sealed-values.js
 import { checkUpstreamUrl, type Allowlist } from '../upstream/egress.js';
 import { redactUrl } from '../config/mask.js';
 import { AdminError, badRequest } from './http.js';
-import { REDACTED } from './server-views.js';
+import { maskArgs, REDACTED } from './server-views.js';
 import { stdioProblems } from './server-safety.js';
 
 /** What the write path needs beyond the request: the settings it checks against. */
@@ -76,7 +76,7 @@ export function requestRecord(body: Record<string, unknown>, prior?: ServerRecor
 }
 
 /**
- * A server sent back as GET showed it carries `***` for its secrets and a redacted URL: those mean
+ * A server sent back as GET showed it carries `***` for its secrets, a redacted URL and masked args: those mean
  * "unchanged", never the new value (which would replace a credential with three asterisks).
  */
 function keepRedacted(out: Record<string, unknown>, credentials: Record<string, unknown>, prior: ServerRecord | undefined): void {
@@ -89,6 +89,8 @@ function keepRedacted(out: Record<string, unknown>, credentials: Record<string, 
     out[k] = Object.fromEntries(Object.entries(map).flatMap(([n, v]) => (v !== REDACTED ? [[n, v]] : n in was ? [[n, was[n]]] : [])));
   }
   if (typeof prior?.url === 'string' && out.url !== prior.url && out.url === redactUrl(prior.url)) out.url = prior.url;
+  if (Array.isArray(prior?.args) && Array.isArray(out.args) && JSON.stringify(out.args) === JSON.stringify(maskArgs(prior.args)))
+    out.args = prior.args;
 }
 
 /** The request path of the first `os.environ/` string anywhere in the record, if any. */
@@ -108,6 +110,14 @@ function envReference(value: unknown, path = ''): string | undefined {
   return undefined;
 }
 
+/** Why a URL with a user name or password is refused: it would sit in the URL, not in the sealed credentials. */
+function urlUserinfo(url: unknown): string | undefined {
+  if (typeof url !== 'string' || !URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  if (!u.username && !u.password) return undefined;
+  return 'must not carry a user name or password; send them as auth_type (e.g. basic or bearer_token) with credentials, which are encrypted at rest';
+}
+
 /** Raises the first problems as one 400 (every message, joined), naming the first field. */
 function refuse(problems: FieldProblem[]): never {
   throw new AdminError(400, problems.map((p) => p.message).join('; '), 'bad_request_error', problems[0]!.param);
@@ -125,6 +135,8 @@ export async function checkRecord(record: ServerRecord, s: ServerWriteSettings):
       "os.environ/ references are not read for servers stored through the API (they would hand the gateway's environment, salt key included, to whoever may write servers); send the value itself, it is encrypted at rest",
     );
   }
+  const userinfo = urlUserinfo(record.url);
+  if (userinfo) throw badRequest('url', userinfo);
   const safety = stdioProblems(record, s.stdioExtraCommands);
   if (safety.length) refuse(safety);
   const { config, problems } = parseRecord(record, s.env, s.file);
@@ -133,7 +145,7 @@ export async function checkRecord(record: ServerRecord, s: ServerWriteSettings):
   if (secret.length && !s.seal) {
     throw badRequest(
       secret[0]!,
-      `storing credentials, header or env values needs a key to encrypt them with: set ${SALT_KEY_VARIABLES.join(" (or LiteLLM's ")}) on every gateway, then retry`,
+      `storing credentials, header or env values, a URL with a query string or stdio args needs a key to encrypt them with: set ${SALT_KEY_VARIABLES.join(" (or LiteLLM's ")}) on every gateway, then retry`,
     );
   }
   for (const [param, url] of [

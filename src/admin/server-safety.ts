@@ -1,5 +1,5 @@
 import type { FieldProblem, ServerRecord } from '../config/stored-server.js';
-import { checkStdioCommand, STDIO_EXTRA_VARIABLES } from '../upstream/stdio-policy.js';
+import { checkStdioCommand, checkStdioEnv, STDIO_EXTRA_VARIABLES } from '../upstream/stdio-policy.js';
 
 /** Programs that are shells: refused by the allow-list anyway, named as such so the fix is clear. */
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'csh', 'tcsh', 'fish', 'ash', 'cmd', 'cmd.exe', 'powershell', 'pwsh']);
@@ -13,13 +13,14 @@ export function stdioProblems(record: ServerRecord, extraCommands: readonly stri
   if (record.command === undefined || (record.transport !== 'stdio' && record.url !== undefined)) return [];
   const problems: FieldProblem[] = [];
   const refuse = (param: string, why: string) => problems.push({ param, message: `${param}: ${why}` });
-  const env = { [STDIO_EXTRA_VARIABLES[0]]: extraCommands.join(',') };
-  const refusal = checkStdioCommand(record.command, env);
+  const refusal = checkStdioCommand(record.command, { [STDIO_EXTRA_VARIABLES[0]]: extraCommands.join(',') });
   if (refusal) {
     const first = typeof record.command === 'string' ? (record.command.trim().split(/\s+/)[0] ?? '') : '';
     const shell = SHELLS.has((first.split(/[\\/]/).pop() ?? '').toLowerCase());
     refuse('command', shell ? `${refusal}; ${JSON.stringify(first)} is a shell, and commands never run through one` : refusal);
   }
+  const env = checkStdioEnv(record.env);
+  if (env) problems.push({ param: `env.${env.name}`, message: env.message });
   if (record.args !== undefined) {
     if (!Array.isArray(record.args)) refuse('args', 'expected a list of strings (each argument on its own; no shell is used)');
     else

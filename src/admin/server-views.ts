@@ -7,6 +7,35 @@ export const REDACTED = '***';
 
 const redactValues = (m: Record<string, string>) => Object.fromEntries(Object.keys(m).map((k) => [k, REDACTED]));
 
+/**
+ * stdio args as answers and audit rows show them: flag names stay (`--token`, `-y`) so a reader can
+ * tell the shape; every value (`--token=…`, positional arguments) is masked, since any may be a secret.
+ */
+export function maskArgs(args: readonly unknown[]): string[] {
+  return args.map((a) => {
+    const text = String(a);
+    if (/^--[A-Za-z][A-Za-z0-9-]*$/.test(text) || /^-[A-Za-z]$/.test(text)) return text;
+    const flag = /^(--[A-Za-z][A-Za-z0-9-]*=)/.exec(text);
+    return flag ? `${flag[1]}${REDACTED}` : REDACTED;
+  });
+}
+
+/** A URL for the audit trail: scheme, host, path and the query's names kept; userinfo and query values masked. */
+export function auditUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return REDACTED;
+  }
+  if (url.username) url.username = REDACTED;
+  if (url.password) url.password = REDACTED;
+  const names = [...new Set(url.searchParams.keys())];
+  url.search = '';
+  url.hash = '';
+  return url.toString() + (names.length ? `?${names.map((n) => `${encodeURIComponent(n)}=${REDACTED}`).join('&')}` : '');
+}
+
 /** The credential fields a server has set, each redacted. */
 function credentialsOf(config: ServerConfig): Record<string, string> | null {
   const a = config.auth;
@@ -22,6 +51,13 @@ function credentialsOf(config: ServerConfig): Record<string, string> | null {
   return set.length ? Object.fromEntries(set.map((k) => [k, REDACTED])) : null;
 }
 
+/**
+ * The extra fields (those without a column) a caller that is not an admin sees: the server's public
+ * description (`mcp_info`: display name, logo, cost). Everything else there (cwd, token_url,
+ * instructions, ...) says how or where the server runs, so it is for admins only, like url and command.
+ */
+const PUBLIC_EXTRA = ['mcp_info'];
+
 /** Bookkeeping and extra fields of a stored server (mcp_info, pinned_tools, ...), as the API shows them. */
 export interface StoredMeta {
   server_id: string;
@@ -30,11 +66,12 @@ export interface StoredMeta {
 
 /**
  * A server as LiteLLM's `/v1/mcp/server` shows it. Credentials are always redacted, and header and env
- * values with them; a caller that is not an admin also loses where the server is and how it runs
+ * values, the URL's query and the args' values with them; a caller that is not an admin also loses where the server is and how it runs
  * (url, headers, env, command, args).
  */
 export function serverView(config: ServerConfig, stored: StoredMeta | undefined, admin: boolean): Record<string, unknown> {
-  const extra = (stored?.row.extra ?? {}) as Record<string, unknown>;
+  const storedExtra = (stored?.row.extra ?? {}) as Record<string, unknown>;
+  const extra = admin ? storedExtra : Object.fromEntries(Object.entries(storedExtra).filter(([k]) => PUBLIC_EXTRA.includes(k)));
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
   const view: Record<string, unknown> = {
     // Extra fields first, so nothing in them can override a field computed here.
@@ -46,7 +83,7 @@ export function serverView(config: ServerConfig, stored: StoredMeta | undefined,
     transport: config.transport,
     url: config.url === undefined ? null : redactUrl(config.url),
     command: config.command ?? null,
-    args: config.args,
+    args: maskArgs(config.args),
     env: redactValues(config.env),
     auth_type: config.auth.type,
     credentials: credentialsOf(config),

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { PolicyStage } from '../policy/stage.js';
 import type { ServerRegistry } from '../registry/registry.js';
 import { SERVER_KIND, type StoredServers } from '../registry/stored-servers.js';
+import { isSealed, type SealedValues } from '../store/sealed-values.js';
 import {
   insertServerRow,
   loadServerRows,
@@ -16,7 +17,7 @@ import type { AdminContext } from './context.js';
 import { AdminError, badRequest, notFound, readJsonObject } from './http.js';
 import { AdminReply, type AdminRoute } from './router.js';
 import { checkRecord, nameProblem, requestRecord, requireStorage, type ServerWriteSettings } from './server-request.js';
-import { REDACTED, serverView } from './server-views.js';
+import { auditUrl, maskArgs, REDACTED, serverView } from './server-views.js';
 import { listTools } from './server-tools.js';
 
 /** LiteLLM's health fields for one server (the same shape as registry/health-checks.ts's HealthResult). */
@@ -79,10 +80,30 @@ async function healthOf(d: ServerRouteDeps, name: string): Promise<Partial<Serve
   return { status, last_health_check: new Date().toISOString(), health_check_error: h.error ?? null };
 }
 
-/** A stored row for the audit trail: its sealed values are named, never copied (not even sealed). */
-function auditRow(row: Record<string, unknown>): Record<string, unknown> {
+/**
+ * A stored row for the audit trail: its sealed values are named, never copied (not even sealed); the
+ * URL shows its query's names and the args their flags (server-views.ts), opened to be masked.
+ */
+function auditRow(row: Record<string, unknown>, seal: SealedValues | undefined): Record<string, unknown> {
   const names = (m: unknown) => Object.fromEntries(Object.keys((m ?? {}) as object).map((k) => [k, REDACTED]));
-  return { ...row, credentials: row.credentials ? REDACTED : null, env: names(row.env), static_headers: names(row.static_headers) };
+  const open = (v: unknown) => {
+    if (!isSealed(v)) return v;
+    try {
+      return seal ? seal.open(v) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const url = open(row.url);
+  const args = typeof row.args === 'string' ? JSON.parse(String(open(row.args) ?? 'null')) : row.args;
+  return {
+    ...row,
+    url: typeof url === 'string' ? auditUrl(url) : row.url === null ? null : REDACTED,
+    args: Array.isArray(args) ? maskArgs(args) : row.args === null ? null : REDACTED,
+    credentials: row.credentials ? REDACTED : null,
+    env: names(row.env),
+    static_headers: names(row.static_headers),
+  };
 }
 
 /** Two writers racing for one name: the loser is told as the checks before the write would have told it. */
@@ -119,7 +140,7 @@ async function create(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
       action: 'mcp_server.new',
       objectType: SERVER_KIND,
       objectId: record.server_id,
-      after: auditRow(row),
+      after: auditRow(row, d.write.seal),
     });
   });
   await applyAndAnnounce(ctx, d, record.server_id);
@@ -157,8 +178,8 @@ async function update(ctx: AdminContext, d: ServerRouteDeps, body: Record<string
       action: 'mcp_server.update',
       objectType: SERVER_KIND,
       objectId: id,
-      before: auditRow(before),
-      after: auditRow(after),
+      before: auditRow(before, d.write.seal),
+      after: auditRow(after, d.write.seal),
     });
   });
   await applyAndAnnounce(ctx, d, id);
@@ -175,7 +196,7 @@ async function remove(ctx: AdminContext, d: ServerRouteDeps, id: string): Promis
         action: 'mcp_server.delete',
         objectType: SERVER_KIND,
         objectId: id,
-        before: auditRow(row),
+        before: auditRow(row, d.write.seal),
       });
     return row;
   });

@@ -28,7 +28,11 @@ export interface RestToolsDeps {
   /** Cached listings (list_changed and TTL keep it fresh), for telling which server a tool belongs to. */
   catalog: Pick<CatalogStore, 'get' | 'invalidate'>;
   separator: string;
+  /** The name of a stored server by its `server_id` (what `/v1/mcp/server` hands out), if it is one. */
+  nameOf?(id: string): string | undefined;
 }
+
+const isAdmin = (c: Caller) => c.isMaster || c.identity?.admin === true;
 
 /** A REST caller is a one-request client without capabilities, like a sessionless curl on /mcp. */
 const REST_PROFILE: ClientProfile = {
@@ -62,7 +66,10 @@ export class RestTools {
       ),
     );
     const tools = outcomes.flatMap((o) => ('tools' in o ? o.tools.map((t) => ({ ...t, mcp_info: { server_name: o.s } })) : []));
-    const failed = outcomes.flatMap((o) => ('err' in o ? [`${o.s}: ${o.err.message}`] : []));
+    // Why a server could not be listed is for operators (redacted of its secrets); a key hears only which one.
+    const why = (s: string, err: Error) =>
+      isAdmin(caller) ? (this.deps.servers.get(s)?.redactor.redact(err.message) ?? 'could not be listed') : 'could not be listed';
+    const failed = outcomes.flatMap((o) => ('err' in o ? [`${o.s}: ${why(o.s, o.err)}`] : []));
     if (failed.length === 0) return { status: 200, body: { tools, error: null, message: `Listed ${tools.length} tools` } };
     // One server asked for and it failed: the HTTP status says so too; several: what could be listed is listed.
     const status = serverId !== undefined ? 502 : 200;
@@ -94,9 +101,10 @@ export class RestTools {
     return this.deps.servers.names().filter((n) => this.deps.policy.serverVisible(caller, n));
   }
 
-  /** The server if the caller may use it; unknown and forbidden get the same 403. */
+  /** The server (by name, or a stored server's server_id) if the caller may use it; unknown and forbidden get the same 403. */
   private server(caller: Caller, id: string): string {
-    if (this.deps.servers.get(id) && this.deps.policy.serverVisible(caller, id)) return id;
+    const name = this.deps.servers.get(id) ? id : this.deps.nameOf?.(id);
+    if (name !== undefined && this.deps.servers.get(name) && this.deps.policy.serverVisible(caller, name)) return name;
     const mine = this.visibleServers(caller);
     throw new RestError(
       403,

@@ -1,6 +1,6 @@
 import type { ServerRecord } from '../config/stored-server.js';
 import { isMapping } from '../config/fields.js';
-import type { SealedValues } from '../store/sealed-values.js';
+import { isSealed, type SealedValues } from '../store/sealed-values.js';
 import type { Queryable } from '../store/types.js';
 
 export const SERVER_TABLE = 'toolgate_mcp_servers';
@@ -45,9 +45,25 @@ const JSON_COLUMNS = new Set([
 /** Bookkeeping columns: shown by the API, never part of the server's definition. */
 export const META_COLUMNS = ['created_by', 'updated_by', 'created_at', 'updated_at'] as const;
 
-/** Whether a record carries anything that must be sealed at rest. */
+/** A URL that can carry a secret: a query string (`?api_key=`) or userinfo (refused at write time, sealed if ever met). */
+function urlMayHoldSecret(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
+  try {
+    const u = new URL(url);
+    return u.search !== '' || u.username !== '' || u.password !== '';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * What a record carries that must be sealed at rest: credentials, header and env values, a URL with
+ * a query string, and stdio args (any of them may be `--token ghp_…`; telling which is guesswork).
+ */
 export function secretsOf(record: ServerRecord): string[] {
   const found: string[] = [];
+  if (urlMayHoldSecret(record.url)) found.push('url');
+  if (Array.isArray(record.args) && record.args.length) found.push('args');
   if (isMapping(record.credentials) && Object.values(record.credentials).some((v) => v !== undefined && v !== null && v !== ''))
     found.push('credentials');
   if (record.static_headers && Object.keys(record.static_headers).length) found.push('static_headers');
@@ -69,6 +85,9 @@ export function recordToColumns(record: ServerRecord, seal: SealedValues | undef
   cols.credentials = secret.includes('credentials') ? seal!.seal(JSON.stringify(record.credentials)) : null;
   cols.static_headers = secret.includes('static_headers') ? seal!.sealMap(record.static_headers!) : {};
   cols.env = secret.includes('env') ? seal!.sealMap(record.env!) : {};
+  // url and args stay plain when they cannot hold a secret (a bare URL, no args), so an old row reads the same.
+  if (secret.includes('url')) cols.url = seal!.seal(record.url!);
+  if (secret.includes('args')) cols.args = seal!.seal(JSON.stringify(record.args));
   cols.extra = extra;
   return cols;
 }
@@ -82,6 +101,8 @@ export function rowToRecord(row: Record<string, unknown>, seal: SealedValues | u
     return seal;
   };
   if (typeof row.credentials === 'string') record.credentials = JSON.parse(need('credentials').open(row.credentials));
+  if (isSealed(row.url)) record.url = need('url').open(row.url);
+  if (isSealed(row.args)) record.args = JSON.parse(need('args').open(row.args));
   const headers = row.static_headers as Record<string, string>;
   if (Object.keys(headers).length) record.static_headers = need('static_headers').openMap(headers);
   else delete record.static_headers;

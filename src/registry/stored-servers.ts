@@ -5,6 +5,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { SealedValues } from '../store/sealed-values.js';
 import { RESYNC_KIND, type Store } from '../store/types.js';
 import type { ServerRegistry } from './registry.js';
+import { checkStdioEnv } from '../upstream/stdio-policy.js';
 import { loadServerRows, rowToRecord } from './stored-server-rows.js';
 
 export const SERVER_KIND = 'server';
@@ -64,6 +65,11 @@ export class StoredServers {
     return undefined;
   }
 
+  /** The server name of a stored server_id, when it is applied. */
+  nameOf(id: string): string | undefined {
+    return this.applied.get(id)?.name;
+  }
+
   /** The row of the stored server with this name, as last applied. */
   rowOf(name: string): Record<string, unknown> | undefined {
     for (const a of this.applied.values()) if (a.name === name) return a.row;
@@ -121,7 +127,10 @@ export class StoredServers {
   private definition(row: Record<string, unknown>): ServerConfig | undefined {
     try {
       const { config, problems } = parseRecord(rowToRecord(row, this.opts.seal), this.opts.env, this.opts.file);
-      if (config) return config;
+      // A row written before env names were checked at write time must not start a program with them either.
+      const env = config?.transport === 'stdio' ? checkStdioEnv(config.env) : undefined;
+      if (env) problems.push({ param: `env.${env.name}`, message: env.message });
+      else if (config) return config;
       this.opts.log.error({ server_id: row.server_id, problems: problems.map((p) => p.message) }, 'stored server is not valid; not loaded');
     } catch (err) {
       this.opts.log.error({ server_id: row.server_id, err: (err as Error).message }, 'stored server cannot be read; not loaded');

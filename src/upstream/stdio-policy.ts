@@ -37,3 +37,40 @@ export function checkStdioCommand(command: unknown, env: Env = process.env): str
     `(add commands, comma-separated, to ${STDIO_EXTRA_VARIABLES[0]} or ${STDIO_EXTRA_VARIABLES[1]})`
   );
 }
+
+/**
+ * Environment variables that choose which program runs or what it loads before its own code: with
+ * them, an allowed `node` becomes `/tmp/x/node` (PATH) or loads any library or script (LD_PRELOAD,
+ * NODE_OPTIONS, PYTHONSTARTUP, ...), which would make the allow-list above pointless. Matched without
+ * regard to case (Windows reads `Path` as PATH).
+ */
+const LOADER_VARIABLES = new Set([
+  'PATH',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'BASH_ENV',
+  'ENV',
+  'PERL5LIB',
+  'PERL5OPT',
+  'RUBYOPT',
+  'RUBYLIB',
+  'JAVA_TOOL_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+  '_JAVA_OPTIONS',
+]);
+const LOADER_PREFIXES = ['LD_', 'DYLD_', 'PYTHON'];
+
+/** The first env name an API-registered stdio server may not set, with why; undefined when all may be set. */
+export function checkStdioEnv(env: unknown): { name: string; message: string } | undefined {
+  if (env === null || typeof env !== 'object') return undefined;
+  for (const name of Object.keys(env)) {
+    const upper = name.toUpperCase();
+    if (LOADER_VARIABLES.has(upper) || LOADER_PREFIXES.some((p) => upper.startsWith(p))) {
+      return {
+        name,
+        message: `env.${name}: may not be set for a stdio server registered through the API: it changes which program runs or what it loads (refused: PATH, LD_*, DYLD_*, NODE_OPTIONS, NODE_PATH, PYTHON*, BASH_ENV, ENV, PERL5LIB, RUBYOPT, JAVA_TOOL_OPTIONS and similar); give the program's full path on the allow-list instead, or define the server in config.yaml`,
+      };
+    }
+  }
+  return undefined;
+}

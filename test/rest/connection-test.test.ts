@@ -118,6 +118,23 @@ describe('connection tests', () => {
     assert.equal(existsSync(marker), false);
   });
 
+  it('refuses stdio env names that pick the program or what it loads; nothing starts', async () => {
+    const marker = join(dir, `env-${uid()}`);
+    const script = `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`;
+    for (const env of [
+      { PATH: dir },
+      { NODE_OPTIONS: '--require /tmp/x.js' },
+      { LD_PRELOAD: '/tmp/x.so' },
+      { PYTHONSTARTUP: '/tmp/x.py' },
+    ]) {
+      const r = await test('connection', { transport: 'stdio', command: 'node', args: ['-e', script], env });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.error.param, `env.${Object.keys(env)[0]}`);
+      assert.match(r.json.error.message, /may not be set for a stdio server registered through the API/);
+    }
+    assert.equal(existsSync(marker), false);
+  });
+
   it('applies the SSRF guard to the URL and at connect time', async () => {
     const refused: [string, RegExp][] = [
       [

@@ -181,6 +181,28 @@ describe('REST facade: /mcp-rest/tools/list and /mcp-rest/tools/call', () => {
     }
   });
 
+  it("tells a key which server could not be listed, never the upstream's words; the master key reads them", async () => {
+    const leaky = http.createServer((_req, res) => res.writeHead(500).end('internal path /srv/leaky-upstream-detail'));
+    leaky.listen(0, '127.0.0.1');
+    await once(leaky, 'listening');
+    const url = `http://127.0.0.1:${(leaky.address() as AddressInfo).port}/mcp`;
+    gw.registry.add({ ...gw.registry.get('jira')!.config, name: 'leaky', url });
+    const k = await api(gw, 'POST', '/key/generate', { object_permission: { mcp_servers: ['leaky', 'github'] } });
+    try {
+      const one = await list('?server_id=leaky', k.json.key);
+      assert.equal(one.status, 502, one.text);
+      assert.equal(one.json.message, 'Could not list tools of leaky: could not be listed');
+      const all = await list('', k.json.key);
+      assert.equal(all.json.error, 'upstream_error');
+      assert.deepEqual(names(all.json.tools), ['search_repos', 'get_issue']);
+      for (const r of [one, all]) assert.ok(!/HTTP 500|leaky-upstream-detail/.test(r.text), r.text);
+      assert.match((await list('?server_id=leaky', TEST_KEY)).json.message, /HTTP 500/);
+    } finally {
+      await gw.registry.remove('leaky');
+      leaky.close();
+    }
+  });
+
   it('reports an upstream that is down in the same shape (502), naming the server', async () => {
     const down = await startCatalogServer({ name: 'down', tools: [tool('t')] });
     const url = down.url;

@@ -112,6 +112,20 @@ describe('health checks', () => {
     );
     assert.equal((await api(gw, 'GET', '/v1/mcp/server/health', undefined, null)).status, 401);
   });
+
+  it('GET /v1/mcp/server/health shows the upstream error text to admins and viewers only', async () => {
+    await until(() => gw.health.status('slow').status === 'unhealthy', 'slow unhealthy');
+    const k = await api(gw, 'POST', '/key/generate', { key_alias: `health-${uid()}`, object_permission: { mcp_servers: ['slow'] } });
+    const keyView = await api(gw, 'GET', '/v1/mcp/server/health?server_ids=slow', undefined, k.json.key);
+    assert.equal(keyView.json[0].status, 'unhealthy');
+    assert.equal(keyView.json[0].health_check_error, null, 'a key does not read why');
+    const master = await api(gw, 'GET', '/v1/mcp/server/health?server_ids=slow', undefined, TEST_KEY);
+    assert.match(master.json[0].health_check_error, /within 0\.5 s/);
+    const viewer = await api(gw, 'POST', '/user/new', { user_id: 'viewer-' + uid(), user_role: 'proxy_admin_viewer' });
+    assert.equal(viewer.status, 200, viewer.text);
+    const viewed = await api(gw, 'GET', '/v1/mcp/server/health?server_ids=slow', undefined, viewer.json.key);
+    assert.match(viewed.json[0].health_check_error, /within 0\.5 s/);
+  });
 });
 
 describe('health checks off (interval 0)', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkStdioCommand, stdioAllowList } from '../../src/upstream/stdio-policy.js';
+import { checkStdioCommand, checkStdioEnv, stdioAllowList } from '../../src/upstream/stdio-policy.js';
 
 describe('stdio command allow-list', () => {
   it("admits LiteLLM's default set", () => {
@@ -33,5 +33,31 @@ describe('stdio command allow-list', () => {
     assert.match(checkStdioCommand('bad;entry', env)!, /shell metacharacters/);
     assert.deepEqual(stdioAllowList(env).slice(-3), ['bun', '/opt/mcp/bin/server', 'pipx']);
     assert.match(checkStdioCommand('bash', {})!, /TOOLGATE_STDIO_EXTRA_COMMANDS or LITELLM_MCP_STDIO_EXTRA_COMMANDS/);
+  });
+});
+
+describe('stdio env names', () => {
+  it('refuses the names that pick the program or what it loads, in any case', () => {
+    for (const name of [
+      'PATH',
+      'path',
+      'LD_PRELOAD',
+      'LD_LIBRARY_PATH',
+      'DYLD_INSERT_LIBRARIES',
+      'NODE_OPTIONS',
+      'NODE_PATH',
+      'PYTHONPATH',
+      'PYTHONSTARTUP',
+      'BASH_ENV',
+      'ENV',
+      'PERL5LIB',
+      'RUBYOPT',
+      'JAVA_TOOL_OPTIONS',
+    ])
+      assert.equal(checkStdioEnv({ OK: '1', [name]: 'x' })?.name, name, name);
+  });
+  it('admits ordinary names', () => {
+    assert.equal(checkStdioEnv({ GITHUB_TOKEN: 'x', HOME_DIR: 'y', ENVIRONMENT: 'prod' }), undefined);
+    assert.equal(checkStdioEnv(undefined), undefined);
   });
 });

@@ -25,8 +25,10 @@ for (const engine of ENGINES) {
         'CANARY-header-' + uid() + uid(),
         'CANARY-env-' + uid() + uid(),
         'CANARY-new-' + uid() + uid(),
+        'CANARYquery' + uid() + uid(),
+        'CANARY-arg-' + uid() + uid(),
       ];
-      const [authValue, headerValue, envValue, newValue] = canaries;
+      const [authValue, headerValue, envValue, newValue, queryValue, argValue] = canaries;
       const run = await engine.run();
       const store = await run.open();
       const upstream = await startHeaderRecorder();
@@ -41,7 +43,7 @@ for (const engine of ENGINES) {
         const name = 'secret_' + uid();
         const made = await call('POST', '/v1/mcp/server', {
           server_name: name,
-          url: upstream.url,
+          url: `${upstream.url}?api_key=${queryValue}`,
           auth_type: 'bearer_token',
           credentials: { auth_value: authValue },
           static_headers: { 'x-upstream-key': headerValue },
@@ -55,16 +57,21 @@ for (const engine of ENGINES) {
         const sent = upstream.requests.find((r) => r.body.includes('tools/call'))!;
         assert.equal(sent.headers.authorization, `Bearer ${authValue}`, 'the credential is used on the wire');
         assert.equal(sent.headers['x-upstream-key'], headerValue);
+        assert.ok(sent.path.endsWith(`?api_key=${queryValue}`), 'the URL query is used on the wire');
 
         const stdio = await call('POST', '/v1/mcp/server', {
           server_name: 'env_' + uid(),
           transport: 'stdio',
           command: 'node',
-          args: [EVERYTHING_JS, 'stdio'],
+          args: [EVERYTHING_JS, 'stdio', '--token', argValue, `--key=${argValue}`],
           env: { UPSTREAM_TOKEN: envValue },
         });
         assert.equal(stdio.status, 201, stdio.text);
         assert.deepEqual(stdio.json.env, { UPSTREAM_TOKEN: '***' });
+        assert.deepEqual(stdio.json.args, ['***', '***', '--token', '***', '--key=***']);
+        const stdioClient = await connectClient(gw.mcpUrl(`/mcp/${stdio.json.server_name}`));
+        assert.ok((await stdioClient.listTools()).tools.length > 0, 'the stdio server starts with its args');
+        await stdioClient.close();
         assert.equal((await call('PUT', '/v1/mcp/server', { server_id: id, credentials: { auth_value: newValue } })).status, 202);
         const again = await connectClient(gw.mcpUrl(`/mcp/${name}`));
         await again.callTool({ name: 'echo', arguments: {} });
@@ -86,6 +93,10 @@ for (const engine of ENGINES) {
         await call('GET', '/v1/mcp/tools');
         const audit = await call('GET', '/audit?object_type=server&limit=1000');
         assert.ok(audit.json.entries.length >= 3);
+        const madeAudit = audit.json.entries.find((e: any) => e.action === 'mcp_server.new' && e.object_id === id);
+        assert.equal(madeAudit.after.url, `${upstream.url}?api_key=***`, 'the audit row keeps the query names, not values');
+        const stdioMade = audit.json.entries.find((e: any) => e.action === 'mcp_server.new' && e.object_id === stdio.json.server_id);
+        assert.deepEqual(stdioMade.after.args, ['***', '***', '--token', '***', '--key=***']);
         await call('DELETE', `/v1/mcp/server/${stdio.json.server_id}`);
 
         const rows = await (engine.name === 'postgres'

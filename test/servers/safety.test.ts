@@ -97,6 +97,45 @@ describe('write-time safety of servers registered through the API', () => {
     assert.match(hint.json.error.message, /TOOLGATE_STDIO_EXTRA_COMMANDS or LITELLM_MCP_STDIO_EXTRA_COMMANDS/);
   });
 
+  test('stdio: env names that pick the program or what it loads are refused (400 naming env.NAME), on POST and PUT', async () => {
+    for (const name of [
+      'PATH',
+      'Path',
+      'LD_PRELOAD',
+      'DYLD_INSERT_LIBRARIES',
+      'NODE_OPTIONS',
+      'NODE_PATH',
+      'PYTHONPATH',
+      'BASH_ENV',
+      'ENV',
+      'PERL5LIB',
+      'RUBYOPT',
+      'JAVA_TOOL_OPTIONS',
+    ]) {
+      const r = await api(allowing, 'POST', '/v1/mcp/server', {
+        server_name: 'env_' + uid(),
+        transport: 'stdio',
+        command: 'node',
+        args: [EVERYTHING_JS, 'stdio'],
+        env: { SAFE_TOKEN: 'x', [name]: '/tmp/x' },
+      });
+      assert.equal(r.status, 400, `${name}: ${r.text}`);
+      assert.equal(r.json.error.param, `env.${name}`);
+      assert.match(r.json.error.message, new RegExp(`^env\\.${name}: may not be set`));
+    }
+    const ok = await api(allowing, 'POST', '/v1/mcp/server', {
+      server_name: 'env_' + uid(),
+      transport: 'stdio',
+      command: 'node',
+      args: [EVERYTHING_JS, 'stdio'],
+      env: { UPSTREAM_TOKEN: 'x' },
+    });
+    assert.equal(ok.status, 201, ok.text);
+    const put = await api(allowing, 'PUT', '/v1/mcp/server', { server_id: ok.json.server_id, env: { PATH: '/tmp/x' } });
+    assert.equal(put.status, 400, put.text);
+    assert.equal(put.json.error.param, 'env.PATH');
+  });
+
   test('stdio: only admins may register one', async () => {
     const dev = await api(allowing, 'POST', '/key/generate', {});
     const r = await stdio(allowing, 'node', [EVERYTHING_JS, 'stdio'], dev.json.key);
