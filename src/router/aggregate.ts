@@ -219,7 +219,8 @@ export class AggregateSession implements RouteSession {
       return this.forward(target.server, method, { ...params, name: target.name }, ctx);
     }
     const args = isObject(params!.arguments) ? params!.arguments : undefined;
-    const call = { caller: r.caller, server: target.server, tool: target.name, called: name, arguments: args, signal: ctx.signal };
+    const asTask = params!.task !== undefined;
+    const call = { caller: r.caller, server: target.server, tool: target.name, called: name, arguments: args, asTask, signal: ctx.signal };
     const result = await this.shared.deps.policy.call(call, (c) =>
       this.forward(
         target.server,

@@ -148,8 +148,10 @@ export class PassthroughSession implements RouteSession {
     const own = this.deps.policy.naming(this.server);
     const tool = own ? own.originalName(called) : called;
     const args = isObject(params.arguments) ? params.arguments : undefined;
-    return this.deps.policy.call({ caller: ctx.caller, server: this.server, tool, called, arguments: args, signal: ctx.signal }, (c) =>
-      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }, c.signal),
+    const asTask = params.task !== undefined;
+    return this.deps.policy.call(
+      { caller: ctx.caller, server: this.server, tool, called, arguments: args, asTask, signal: ctx.signal },
+      (c) => forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }, c.signal),
     );
   }
 

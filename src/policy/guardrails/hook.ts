@@ -13,6 +13,14 @@ import type { ToolObserver } from '../pins/observer.js';
 type Result = Record<string, unknown>;
 type Item = Record<string, unknown>;
 
+const TASK_REFUSED = 'results of this call are checked, so it cannot run as a task; call it without `task`';
+
+/** A CreateTaskResult: 2026-07-28 `{resultType: 'task', taskId}`, 2025-11-25 `{task: {taskId}}`. */
+function isTaskResult(result: Result): boolean {
+  const task = result.task;
+  return result.resultType === 'task' || (typeof task === 'object' && task !== null && 'taskId' in task);
+}
+
 /** Listing alerts already raised (server, tool, guardrail, text): a cached listing rebuilt is not a new alert. */
 const MAX_SEEN = 10_000;
 
@@ -71,6 +79,10 @@ export class GuardrailHook implements PolicyHook {
       teamId: c.caller.identity?.teamId,
       signal: c.signal,
     });
+    // A task's result comes back through tasks/result or tasks/get, past this hook: a call whose
+    // result (or arguments, beside it) is checked must run inline, so its content is checked too.
+    const checksOutcome = gs.find((g) => g.modes.has('post_mcp_call') || g.modes.has('during_mcp_call'));
+    if (call.asTask && checksOutcome) return this.blocked(checksOutcome, TASK_REFUSED, 'post_mcp_call', call);
     let c = call;
     for (const g of gs) {
       if (!g.modes.has('pre_mcp_call')) continue;
@@ -93,6 +105,8 @@ export class GuardrailHook implements PolicyHook {
     }
     for (const g of gs) {
       if (!g.modes.has('post_mcp_call')) continue;
+      // A server that made a task of the call anyway (2026-07-28 servers decide): its handle is not passed on.
+      if (isTaskResult(result)) return this.blocked(g, TASK_REFUSED, 'post_mcp_call', c);
       const v: Verdict = await g.check('tool_result' satisfies Subject, result, ctx('post_mcp_call', c));
       if (v.action === 'block') return this.blocked(g, v.reason, 'post_mcp_call', c);
       if (v.action === 'mask') result = v.value as Result;
