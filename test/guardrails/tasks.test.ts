@@ -4,7 +4,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import * as z from 'zod';
 import { startConformanceServer, type RunningConformanceServer } from '../fixtures/conformance-server.js';
 import { startGuardedUpstream, type GuardedUpstream } from '../fixtures/guarded-upstream.js';
-import { connectClient, EVERYTHING_STDIO, startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
+import { connectClient, EVERYTHING_STDIO, rawPost, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { textOf } from './setup.js';
 
 // A post_mcp_call guardrail checks a call's result; a task's result comes back later through
@@ -27,19 +27,12 @@ async function modernCall(url: URL, name: string, args: Obj): Promise<Obj> {
     'io.modelcontextprotocol/protocolVersion': '2026-07-28',
     'io.modelcontextprotocol/clientCapabilities': { extensions: { [TASKS]: {} } },
   };
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${TEST_KEY}`,
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args, _meta: meta } }),
-  });
-  const text = await res.text();
+  const res = await rawPost(
+    url,
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args, _meta: meta } }),
+    { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
+  );
+  const text = res.text;
   const json = text.startsWith('{')
     ? text
     : (
