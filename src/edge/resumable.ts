@@ -2,7 +2,14 @@ import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { SseStream } from './sse.js';
 
 /** How long the rest of a stream waits for its client to come back (GET + Last-Event-ID) before it is dropped. */
-const UNCLAIMED_MS = 5 * 60_000;
+const UNCLAIMED_MS = 60_000;
+/**
+ * Streams of one session no client reads, kept for a resume: beyond this many, or this many bytes
+ * (events and final answers), the oldest go, so a client that abandons stream after stream cannot
+ * make the gateway hold them all.
+ */
+export const MAX_UNCLAIMED_STREAMS = 16;
+export const MAX_UNCLAIMED_BYTES = 16 * 1024 * 1024;
 const EVENT_ID = /^tg-(\d+)-(\d+)$/;
 
 /**
@@ -13,15 +20,40 @@ const EVENT_ID = /^tg-(\d+)-(\d+)$/;
  */
 export class ResumableStreams {
   private readonly streams = new Map<number, ResumableStream>();
+  /** Streams without a reader, oldest first (a Set keeps insertion order). */
+  private readonly unclaimed = new Set<ResumableStream>();
   private next = 1;
 
   open(maxBytes: number): ResumableStream {
     const n = this.next++;
-    const s = new ResumableStream(n, maxBytes, () => {
-      if (this.streams.get(n) === s) this.streams.delete(n);
+    const s = new ResumableStream(n, maxBytes, {
+      dropped: () => {
+        this.unclaimed.delete(s);
+        if (this.streams.get(n) === s) this.streams.delete(n);
+      },
+      unclaimed: () => this.park(s),
+      claimed: () => this.unclaimed.delete(s),
     });
     this.streams.set(n, s);
     return s;
+  }
+
+  /** How many streams wait for their client to come back. */
+  get unclaimedCount(): number {
+    return this.unclaimed.size;
+  }
+
+  /** A stream lost its reader, or grew without one: the oldest unclaimed go beyond the caps. */
+  private park(s: ResumableStream): void {
+    this.unclaimed.add(s);
+    let bytes = 0;
+    for (const u of this.unclaimed) bytes += u.size;
+    while (this.unclaimed.size > MAX_UNCLAIMED_STREAMS || (this.unclaimed.size > 1 && bytes > MAX_UNCLAIMED_BYTES)) {
+      const oldest = this.unclaimed.values().next().value!;
+      bytes -= oldest.size;
+      this.unclaimed.delete(oldest);
+      oldest.drop();
+    }
   }
 
   /**
@@ -60,8 +92,13 @@ export class ResumableStream {
   constructor(
     private readonly n: number,
     private readonly maxBytes: number,
-    private readonly onDrop: () => void,
+    private readonly owner: { dropped(): void; unclaimed(): void; claimed(): void },
   ) {}
+
+  /** Bytes of the events (and answer) kept. */
+  get size(): number {
+    return this.bytes;
+  }
 
   /** On the POST's own response: the priming event first, so the client can resume from the very start. */
   start(stream: SseStream): void {
@@ -91,8 +128,9 @@ export class ResumableStream {
     // Beyond stream_buffer_bytes the oldest go: a resume from before them misses them (progress, logs),
     // but a long call's stream must neither grow without bound nor lose its answer.
     while (this.bytes > this.maxBytes && this.kept.length > 1) this.bytes -= Buffer.byteLength(this.kept.shift()!.data);
-    this.live?.event(this.idOf(i), data);
-    return true;
+    if (this.live) this.live.event(this.idOf(i), data);
+    else this.owner.unclaimed();
+    return !this.dropped;
   }
 
   /**
@@ -130,16 +168,18 @@ export class ResumableStream {
     this.dropped = true;
     if (this.timer) clearTimeout(this.timer);
     this.kept.length = 0;
+    this.bytes = 0;
     const live = this.live;
     this.live = undefined;
     live?.end();
-    this.onDrop();
+    this.owner.dropped();
   }
 
   private connect(stream: SseStream): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.live = stream;
+    this.owner.claimed();
     stream.onClose = () => {
       if (this.live !== stream) return;
       this.live = undefined;
@@ -152,6 +192,7 @@ export class ResumableStream {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.drop(), UNCLAIMED_MS);
     this.timer.unref();
+    this.owner.unclaimed();
   }
 
   private keep(data: string): number {

@@ -23,8 +23,9 @@ export function upstreamHeadersResolver(servers: ServerSource): (incoming: Incom
     let params: Record<string, string> | undefined;
     for (const h in incoming) {
       if (h.startsWith('x-mcp-') && !perServer) perServer = perRequestHeaders(incoming, names);
-      // Intermediaries must forward Mcp-Param-* headers (2026-07-28): they mirror tool arguments,
-      // which routing leaves untouched.
+      // Intermediaries must forward Mcp-Param-* headers (2026-07-28): they mirror tool arguments.
+      // The router passes each on only while it still mirrors the arguments the policy let through
+      // (router/param-headers.ts): a masked or removed argument's header goes with it.
       else if (h.startsWith('mcp-param-')) {
         const v = incoming[h];
         if (typeof v === 'string') (params ??= {})[h] = v;

@@ -13,6 +13,8 @@ export interface ToolCall {
   /** The name the client called (namespaced on `/mcp`, a display name, or the tool's own). */
   called: string;
   arguments?: Record<string, unknown>;
+  /** The client asked for a task (2025-11-25 `params.task`): the result comes later, through tasks/result. */
+  asTask?: boolean;
   /** Aborted when the client cancels or goes away. */
   signal: AbortSignal;
   /**

@@ -12,6 +12,7 @@ import type { ListingProfile } from './catalog.js';
 import { fingerprint } from './cursor.js';
 import { hasProgressToken } from './passthrough.js';
 import type { CallContext, RouteScope, RouteSession } from './route.js';
+import { upstreamHeaders } from './param-headers.js';
 import { TASK_ID_METHODS, TaskMapper } from './tasks.js';
 
 export { AggregateCatalog, type ServerOutcome } from './aggregate-catalog.js';
@@ -110,7 +111,7 @@ export class AggregateSession implements RouteSession {
         return this.complete(r, params, ctx);
       case 'logging/setLevel': {
         await Promise.allSettled(
-          r.servers.map((s) => this.leaseOf(s).request(method, params, { signal: ctx.signal, headers: ctx.headersFor(s) })),
+          r.servers.map((s) => this.leaseOf(s).request(method, params, { signal: ctx.signal, headers: upstreamHeaders(ctx, s, method) })),
         );
         return {};
       }
@@ -127,7 +128,7 @@ export class AggregateSession implements RouteSession {
   async notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
     if (method === 'notifications/initialized' || method === 'notifications/cancelled') return;
     const servers = this.serversFor(ctx.caller);
-    await Promise.allSettled(servers.map((s) => this.leaseOf(s).notify(method, params, ctx.headersFor(s))));
+    await Promise.allSettled(servers.map((s) => this.leaseOf(s).notify(method, params, upstreamHeaders(ctx, s, method))));
   }
 
   async close(): Promise<void> {
@@ -219,7 +220,8 @@ export class AggregateSession implements RouteSession {
       return this.forward(target.server, method, { ...params, name: target.name }, ctx);
     }
     const args = isObject(params!.arguments) ? params!.arguments : undefined;
-    const call = { caller: r.caller, server: target.server, tool: target.name, called: name, arguments: args, signal: ctx.signal };
+    const asTask = params!.task !== undefined;
+    const call = { caller: r.caller, server: target.server, tool: target.name, called: name, arguments: args, asTask, signal: ctx.signal };
     const result = await this.shared.deps.policy.call(call, (c) =>
       this.forward(
         target.server,
@@ -273,7 +275,7 @@ export class AggregateSession implements RouteSession {
     return this.leaseOf(server).request(method, params, {
       signal,
       callerKeyId: ctx.caller.keyId,
-      headers: ctx.headersFor(server),
+      headers: upstreamHeaders(ctx, server, method, params),
       onProgress: ctx.onProgress && hasProgressToken(params) ? ctx.onProgress : undefined,
       relay: ctx.relay,
     });
@@ -295,7 +297,7 @@ export class AggregateSession implements RouteSession {
     for (let s = pos.s; s < servers.length; s++) {
       const server = servers[s]!;
       const caps = await this.leaseOf(server)
-        .initializeResult(ctx.headersFor(server))
+        .initializeResult(upstreamHeaders(ctx, server, 'initialize'))
         .then(
           (res) => res.capabilities,
           () => undefined,

@@ -5,6 +5,7 @@ import { removedServer, type ServerSource } from '../registry/registry.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';
 import type { CallContext, RoutePolicy, RouteSession } from './route.js';
+import { upstreamHeaders } from './param-headers.js';
 import { TASK_ID_METHODS, unknownTask, type TaskMapper } from './tasks.js';
 
 type Result = Record<string, unknown>;
@@ -70,7 +71,7 @@ export class PassthroughSession implements RouteSession {
   }
 
   async initialize(ctx: CallContext): Promise<Result> {
-    const upstream = await this.current().initializeResult(ctx.headersFor(this.server));
+    const upstream = await this.current().initializeResult(upstreamHeaders(ctx, this.server, 'initialize'));
     const { protocolVersion: _v, ...rest } = upstream;
     return rest;
   }
@@ -92,7 +93,7 @@ export class PassthroughSession implements RouteSession {
       lease.request(method, p, {
         signal,
         callerKeyId: ctx.caller.keyId,
-        headers: ctx.headersFor(this.server),
+        headers: upstreamHeaders(ctx, this.server, method, p),
         onProgress: ctx.onProgress && hasProgressToken(p) ? ctx.onProgress : undefined,
         relay: ctx.relay,
       });
@@ -116,7 +117,7 @@ export class PassthroughSession implements RouteSession {
 
   notify(method: string, params: Result | undefined, ctx: CallContext): Promise<void> {
     if (method === 'notifications/initialized' || method === 'notifications/cancelled') return Promise.resolve();
-    return this.current().notify(method, params, ctx.headersFor(this.server));
+    return this.current().notify(method, params, upstreamHeaders(ctx, this.server, method));
   }
 
   close(): Promise<void> {
@@ -148,8 +149,10 @@ export class PassthroughSession implements RouteSession {
     const own = this.deps.policy.naming(this.server);
     const tool = own ? own.originalName(called) : called;
     const args = isObject(params.arguments) ? params.arguments : undefined;
-    return this.deps.policy.call({ caller: ctx.caller, server: this.server, tool, called, arguments: args, signal: ctx.signal }, (c) =>
-      forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }, c.signal),
+    const asTask = params.task !== undefined;
+    return this.deps.policy.call(
+      { caller: ctx.caller, server: this.server, tool, called, arguments: args, asTask, signal: ctx.signal },
+      (c) => forward(c.tool === called && c.arguments === args ? params : { ...params, name: c.tool, arguments: c.arguments }, c.signal),
     );
   }
 

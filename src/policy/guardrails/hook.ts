@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { McpError } from '../../mcp/jsonrpc.js';
 import type { Caller } from '../../caller/caller.js';
 import type { GuardrailConfig, GuardrailMode } from '../../config/types.js';
 import type { TargetKind } from '../../mcp/target.js';
@@ -12,6 +13,14 @@ import type { ToolObserver } from '../pins/observer.js';
 
 type Result = Record<string, unknown>;
 type Item = Record<string, unknown>;
+
+const TASK_REFUSED = 'results of this call are checked, so it cannot run as a task; call it without `task`';
+
+/** A CreateTaskResult: 2026-07-28 `{resultType: 'task', taskId}`, 2025-11-25 `{task: {taskId}}`. */
+function isTaskResult(result: Result): boolean {
+  const task = result.task;
+  return result.resultType === 'task' || (typeof task === 'object' && task !== null && 'taskId' in task);
+}
 
 /** Listing alerts already raised (server, tool, guardrail, text): a cached listing rebuilt is not a new alert. */
 const MAX_SEEN = 10_000;
@@ -71,6 +80,10 @@ export class GuardrailHook implements PolicyHook {
       teamId: c.caller.identity?.teamId,
       signal: c.signal,
     });
+    // A task's result comes back through tasks/result or tasks/get, past this hook: a call whose
+    // result (or arguments, beside it) is checked must run inline, so its content is checked too.
+    const checksOutcome = gs.find((g) => g.modes.has('post_mcp_call') || g.modes.has('during_mcp_call'));
+    if (call.asTask && checksOutcome) return this.blocked(checksOutcome, TASK_REFUSED, 'post_mcp_call', call);
     let c = call;
     for (const g of gs) {
       if (!g.modes.has('pre_mcp_call')) continue;
@@ -82,17 +95,25 @@ export class GuardrailHook implements PolicyHook {
       if (v.action === 'mask') c = { ...c, arguments: v.value as Record<string, unknown> };
     }
     const during = gs.filter((g) => g.modes.has('during_mcp_call'));
+    const post = gs.filter((g) => g.modes.has('post_mcp_call'));
     let result: Result;
-    if (during.length === 0) result = await next(c);
-    else {
-      const checks = (signal: AbortSignal) =>
-        during.map((g) => g.check('tool_arguments', c.arguments, { ...ctx('during_mcp_call', c), signal }).then((v) => ({ g, v })));
-      const out = await runDuring(c, next, checks);
-      if ('blocked' in out) return this.blocked(out.blocked.g, out.blocked.reason, 'during_mcp_call', c);
-      result = out.result;
+    try {
+      if (during.length === 0) result = await next(c);
+      else {
+        const checks = (signal: AbortSignal) =>
+          during.map((g) => g.check('tool_arguments', c.arguments, { ...ctx('during_mcp_call', c), signal }).then((v) => ({ g, v })));
+        const out = await runDuring(c, next, checks);
+        if ('blocked' in out) return this.blocked(out.blocked.g, out.blocked.reason, 'during_mcp_call', c);
+        result = out.result;
+      }
+    } catch (err) {
+      // An upstream's error message reaches the client too: the post checks read it.
+      if (!(err instanceof McpError) || post.length === 0) throw err;
+      return this.checkError(err, post, c, ctx('post_mcp_call', c));
     }
-    for (const g of gs) {
-      if (!g.modes.has('post_mcp_call')) continue;
+    for (const g of post) {
+      // A server that made a task of the call anyway (2026-07-28 servers decide): its handle is not passed on.
+      if (isTaskResult(result)) return this.blocked(g, TASK_REFUSED, 'post_mcp_call', c);
       const v: Verdict = await g.check('tool_result' satisfies Subject, result, ctx('post_mcp_call', c));
       if (v.action === 'block') return this.blocked(g, v.reason, 'post_mcp_call', c);
       if (v.action === 'mask') result = v.value as Result;
@@ -147,6 +168,28 @@ export class GuardrailHook implements PolicyHook {
     let blocked = byGuardrail.get(g);
     if (blocked === undefined) byGuardrail.set(g, (blocked = g.checkTool(tool).action === 'block'));
     return blocked;
+  }
+
+  /** An upstream error through the post checks: a block answers in its place, a mask rethrows it masked. */
+  private async checkError(err: McpError, post: readonly Guardrail[], c: ToolCall, ctx: CheckContext): Promise<Result> {
+    let message = err.message;
+    let data = err.data;
+    for (const g of post) {
+      const asResult = {
+        isError: true,
+        content: [{ type: 'text', text: message }],
+        ...(data !== undefined ? { structuredContent: data } : {}),
+      };
+      const v = await g.check('tool_result', asResult, ctx);
+      if (v.action === 'block') return this.blocked(g, v.reason, 'post_mcp_call', c);
+      if (v.action !== 'mask') continue;
+      const m = v.value as { content?: Array<{ text?: unknown }>; structuredContent?: unknown };
+      const text = m.content?.[0]?.text;
+      message = typeof text === 'string' ? text : message;
+      data = m.structuredContent;
+    }
+    if (message === err.message && data === err.data) throw err;
+    throw new McpError(err.code, message, data);
   }
 
   private blocked(g: Guardrail, reason: string, mode: GuardrailMode, c: ToolCall): Result {

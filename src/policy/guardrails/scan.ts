@@ -12,8 +12,8 @@ export interface ScanOutcome {
   maskedLabels?: string[];
 }
 
-/** Which string leaves to read: every one, or only those under certain keys (a content item's `text`, a schema's `description`). */
-export type Leaves = (key: string) => boolean;
+/** Which leaves to read: every one, or only those under certain keys (a schema's `description`) or paths (not a content item's base64). */
+export type Leaves = (key: string, path: string) => boolean;
 export const EVERY_STRING: Leaves = () => true;
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,17 +35,22 @@ function mask(text: string, findings: Finding[]): string {
   return out + text.slice(at);
 }
 
-/** Runs every rule over every chosen string leaf of `value` (depth-first); stops at the first block. */
+/**
+ * Runs every rule over every chosen string leaf of `value` (depth-first); stops at the first block.
+ * A number is read as its decimal text (a card number sent as a JSON number is still a card number);
+ * masked, it becomes the placeholder string.
+ */
 export function scan(value: unknown, rules: readonly CompiledRule[], where: string, leaves: Leaves = EVERY_STRING): ScanOutcome {
   const out: ScanOutcome = {};
   const labels = new Set<string>();
   const visit = (v: unknown, path: string, key: string): unknown => {
     if (out.block) return v;
-    if (typeof v === 'string') {
-      if (!leaves(key)) return v;
+    if (typeof v === 'string' || typeof v === 'number') {
+      if (!leaves(key, path)) return v;
+      const text = String(v);
       const masks: Finding[] = [];
       for (const r of rules) {
-        const found = r.detect(v);
+        const found = r.detect(text);
         if (found.length === 0) continue;
         if (r.action === 'block') {
           out.block = { label: found[0]!.label, where: path };
@@ -55,7 +60,7 @@ export function scan(value: unknown, rules: readonly CompiledRule[], where: stri
       }
       if (masks.length === 0) return v;
       for (const f of masks) labels.add(f.label);
-      return mask(v, masks);
+      return mask(text, masks);
     }
     if (Array.isArray(v)) {
       let copy: unknown[] | undefined;
@@ -83,22 +88,23 @@ export function scan(value: unknown, rules: readonly CompiledRule[], where: stri
   return out;
 }
 
-/** The parts of a tool result a client reads as text: each content item's `text` (and an embedded resource's), and all of `structuredContent`. */
+/** An image's or audio item's `data`, an embedded resource's `blob`: base64, not text (`result.content[0].data`). */
+const BASE64_LEAF = /^result\.content\[\d+\]\.(?:data|resource\.blob)$/;
+
+/**
+ * What a client can read of a tool result: every string and number of its content items (text, a
+ * resource link's name, description and uri, an embedded resource's text, `_meta`), except base64
+ * payloads; all of `structuredContent`; and the result's `_meta`.
+ */
 export function scanResult(result: Json, rules: readonly CompiledRule[]): ScanOutcome {
-  const textLeaves: Leaves = (k) => k === 'text';
-  const content = scan(result.content, rules, 'result.content', textLeaves);
-  if (content.block) return content;
-  const structured = scan(result.structuredContent, rules, 'result.structuredContent');
-  if (structured.block) return structured;
-  if (content.masked === undefined && structured.masked === undefined) return {};
-  return {
-    masked: {
-      ...result,
-      ...(content.masked !== undefined ? { content: content.masked } : {}),
-      ...(structured.masked !== undefined ? { structuredContent: structured.masked } : {}),
-    },
-    maskedLabels: [...new Set([...(content.maskedLabels ?? []), ...(structured.maskedLabels ?? [])])],
-  };
+  const notBase64: Leaves = (_k, path) => !BASE64_LEAF.test(path);
+  const parts = { content: result.content, structuredContent: result.structuredContent, _meta: result._meta };
+  const out = scan(parts, rules, 'result', notBase64);
+  if (out.block || out.masked === undefined) return out;
+  const m = out.masked as Json;
+  const masked: Json = { ...result };
+  for (const k of Object.keys(parts) as Array<keyof typeof parts>) if (m[k] !== parts[k]) masked[k] = m[k];
+  return { masked, maskedLabels: out.maskedLabels };
 }
 
 /** A listed tool's description and the descriptions and titles in its input schema: what a model reads as instructions. */
