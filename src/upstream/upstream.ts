@@ -296,8 +296,12 @@ export class Upstream implements LeaseHost {
     // The server may come back as something else: learn its era again.
     this.era = undefined;
     this.eraProbe = undefined;
-    this.failures++;
-    this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
+    // One failure per backoff step: calls on sessions that were open when the server went away fail
+    // too, and counting each would push the next attempt ever further from a server that is back.
+    if (!(this.state === 'down' && Date.now() < this.retryAt)) {
+      this.failures++;
+      this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
+    }
     this.lastError = this.redactor.redact(err instanceof Error ? err.message : String(err));
     this.errorClass = classOf(err);
     this.lastFailure = err instanceof UpstreamError ? err : undefined;

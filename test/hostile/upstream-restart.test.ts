@@ -48,6 +48,38 @@ describe('an HTTP upstream restarted on the same port', { timeout: 120_000 }, ()
     await fresh.close();
   });
 
+  it('busy clients while it is down do not push its next attempt further away (one failure per backoff step)', async () => {
+    const upstream = gw.upstreams.get('everything')!;
+    const clients = await Promise.all(Array.from({ length: 6 }, () => connectClient(gw.mcpUrl('/mcp/everything'))));
+    const port = everything.port;
+    await everything.stop();
+    // 60 failing calls in all, on sessions that were open when it went away: the soak's clients did
+    // this, and each failure doubled the backoff, so the server was retried only 46 s after it was back.
+    const waits: number[] = [];
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < 10; i++) {
+          await c.callTool({ name: 'echo', arguments: { message: 'down' } }).catch((err: Error) => {
+            const m = /next attempt in (\d+) s/.exec(err.message);
+            if (m) waits.push(Number(m[1]));
+          });
+        }
+      }),
+    );
+    await until('the upstream to be marked down', () => upstream.health().state === 'down');
+    const longest = Math.max(0, ...waits);
+    // Backoff doubles per failed attempt from 0.5 s: 60 counted failures would reach its 30 s cap.
+    assert.ok(longest < 30, `the next attempt was pushed to ${longest} s by clients' failures (${waits.length} refusals)`);
+    everything = await startEverything('streamableHttp', port);
+    await until('a call to succeed after the restart', async () =>
+      clients[0]!.callTool({ name: 'echo', arguments: { message: 'up' } }).then(
+        (r) => textOf(r) === 'Echo: up',
+        () => false,
+      ),
+    );
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
   it('comes back without any client traffic: the probe reopens the default session', async () => {
     const upstream = gw.upstreams.get('everything')!;
     await upstream.describe();
