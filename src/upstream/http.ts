@@ -117,7 +117,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       const text = await this.http.text(res);
       if (text.length === 0) return;
       if (!type.includes('json')) throw this.protocolError(`answered with content-type "${type || 'none'}"`);
-      deliverJson(text, deliver);
+      deliverJson(text, deliver, this.http.redactor);
     } catch (err) {
       if (!res.body.destroyed) res.body.destroy();
       if (err instanceof SyntaxError) throw this.protocolError(`sent invalid JSON: ${err.message}`);
@@ -147,7 +147,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     const sink = {
       onEvent: (ev: { id?: string; event?: string; data: string }) => {
         if (ev.id !== undefined) lastEventId = ev.id;
-        if (ev.event === undefined || ev.event === 'message') deliverJson(ev.data, deliver);
+        if (ev.event === undefined || ev.event === 'message') deliverJson(ev.data, deliver, this.http.redactor);
       },
       onRetry: (ms: number) => {
         retryMs = Math.min(Math.max(ms, 0), RECONNECT_MAX_MS);
@@ -196,7 +196,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
   }
 
   private onStreamEvent(event: string | undefined, data: string): void {
-    if (event === undefined || event === 'message') deliverJson(data, this.deliver);
+    if (event === undefined || event === 'message') deliverJson(data, this.deliver, this.http.redactor);
   }
 
   /** To the session (handlers are read per message: start() installs them). */

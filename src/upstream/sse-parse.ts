@@ -1,3 +1,4 @@
+import type { Redactor } from './redact.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /** One event stream can't hold more than this in a single unfinished event (same cap as the SDK's stdio buffer). */
@@ -38,12 +39,14 @@ export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink
 }
 
 /**
- * Parses the data of one SSE `message` event and hands each JSON-RPC message to `deliver`.
- * Empty data is a priming event (an id for resumption, no message) and is skipped.
+ * Parses the data of one SSE `message` event (or a whole JSON body) and hands each JSON-RPC message to
+ * `deliver`. Empty data is a priming event (an id for resumption, no message) and is skipped.
+ * `redactor` masks the server's own secrets in the raw text first: an upstream may echo what we sent
+ * it inside a result too, not only in errors, and a result goes to the client.
  */
-export function deliverJson(text: string, deliver: (msg: unknown) => void): void {
+export function deliverJson(text: string, deliver: (msg: unknown) => void, redactor?: Redactor): void {
   if (text.length === 0) return;
-  const value: unknown = JSON.parse(text);
+  const value: unknown = JSON.parse(redactor ? redactor.redact(text) : text);
   if (Array.isArray(value)) for (const item of value) deliver(item);
   else deliver(value);
 }

@@ -113,7 +113,7 @@ export class SseTransport implements UpstreamTransport {
 
   private deliver(data: string): void {
     try {
-      deliverJson(data, (msg) => this.handlers.onmessage(msg as JsonRpcMessage));
+      deliverJson(data, (msg) => this.handlers.onmessage(msg as JsonRpcMessage), this.http.redactor);
     } catch (err) {
       this.http.log?.warn({ server: this.http.server, err: this.http.cause(err) }, 'skipped an invalid message on the SSE stream');
     }

@@ -127,7 +127,8 @@ export class StdioTransport implements UpstreamTransport {
     if (line.trim().length === 0) return;
     let msg: unknown;
     try {
-      msg = JSON.parse(line);
+      // The child's secrets (its env values) masked first: it may echo them in a result too.
+      msg = JSON.parse(this.clean(line));
     } catch {
       this.warn(
         { server: this.opts.serverName, line: this.clean(line).slice(0, 200) },
