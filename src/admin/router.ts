@@ -77,6 +77,20 @@ const IDENTITY_ROUTES: AdminRoute[] = [
 ];
 const IDENTITY_PREFIXES = ['/key/', '/team/', '/organization/', '/user/', '/audit'];
 
+/** A path parameter, percent-decoded; bad encoding (`%`, `%zz`) is the client's mistake: a 400 naming it. */
+function decodeParam(g: string): string {
+  try {
+    return decodeURIComponent(g);
+  } catch {
+    throw new AdminError(
+      400,
+      `the path holds a malformed percent-encoding (${JSON.stringify(g.slice(0, 50))})`,
+      'bad_request_error',
+      'path',
+    );
+  }
+}
+
 /** The route for a method and path, and the methods the path allows (for 405's Allow header). */
 function match(routes: readonly AdminRoute[], method: string, path: string): { route?: AdminRoute; params: string[]; allowed: string[] } {
   const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -87,7 +101,7 @@ function match(routes: readonly AdminRoute[], method: string, path: string): { r
     if (typeof r.path === 'string') params = r.path === p ? [] : undefined;
     else {
       const m = r.path.exec(p);
-      params = m ? m.slice(1).map((g) => decodeURIComponent(g)) : undefined;
+      params = m ? m.slice(1).map(decodeParam) : undefined;
     }
     if (!params) continue;
     allowed.push(r.method);

@@ -102,6 +102,21 @@ for (const engine of ENGINES) {
       assert.match(role.json.error.message, /proxy_admin, proxy_admin_viewer, internal_user, internal_user_viewer/);
     });
 
+    test('a malformed percent-encoding in a path parameter is a 400 naming the path, with or without a key', async () => {
+      for (const [method, path] of [
+        ['POST', '/key/%zz/regenerate'],
+        ['GET', '/v1/mcp/server/%'],
+        ['DELETE', '/v1/mcp/server/%E0%A4%A'],
+      ] as const) {
+        for (const key of [undefined, null] as const) {
+          const r = await api(gw, method, path, undefined, key);
+          assert.equal(r.status, 400, `${method} ${path}: ${r.text}`);
+          assert.equal(r.json.error.param, 'path');
+          assert.match(r.json.error.message, /malformed percent-encoding/);
+        }
+      }
+    });
+
     test("a proxy_admin_viewer user's key reads the management API and changes nothing", async () => {
       const v = await api(gw, 'POST', '/user/new', { user_id: 'viewer-' + uid(), user_role: 'proxy_admin_viewer' });
       assert.equal(v.status, 200, v.text);
