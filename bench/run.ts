@@ -13,6 +13,7 @@ import {
   NGINX,
   NGINX_INSTALL,
   ROOT,
+  TMP,
   STDIO_ECHO_ARGV,
   buildToolgate,
   nginxAvailable,
@@ -97,7 +98,13 @@ async function measureHttp(): Promise<PathRow[]> {
   // The same /mcp/echo with one regex guardrail on every call (arguments before, result after).
   const guarded = toolgateAvailable()
     ? await attempt('toolgate-guardrail', () =>
-        startToolgate('http-guardrail', { echo: { url: u1 } }, undefined, { guardrails: [REGEX_GUARDRAIL] }),
+        // A data directory of its own: the plain gateway beside it holds the default one's lock.
+        startToolgate(
+          'http-guardrail',
+          { echo: { url: u1 } },
+          { data_dir: join(TMP, 'guardrail-data') },
+          { guardrails: [REGEX_GUARDRAIL] },
+        ),
       )
     : { note: NOT_YET };
   const paths: PathDef[] = [
