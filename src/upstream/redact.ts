@@ -14,11 +14,15 @@ const SCHEME = /^(?:bearer|basic|token)\s+(.+)$/i;
  */
 export class Redactor {
   private readonly fixed = new Set<string>();
+  /** The fixed values that are credentials for sure (auth values, header values, secret-named env). */
+  private readonly credentials = new Set<string>();
   private readonly learnt = new Set<string>();
   private sorted?: string[];
+  private sortedCredentials?: string[];
 
-  constructor(values: Iterable<string> = []) {
+  constructor(values: Iterable<string> = [], credentials: Iterable<string> = values) {
     for (const v of values) this.addTo(this.fixed, v);
+    for (const v of credentials) this.addTo(this.credentials, v);
   }
 
   /** A credential put on the wire at request time (an OAuth token, a client's x-mcp-* header). */
@@ -32,11 +36,17 @@ export class Redactor {
 
   redact(text: string): string {
     if (text.length === 0) return text;
-    const all = (this.sorted ??= [...this.fixed, ...this.learnt].sort((a, b) => b.length - a.length));
-    let out = text;
-    // Longest first: a token inside `Bearer <token>` is masked with its scheme, not around it.
-    for (const s of all) if (out.includes(s)) out = out.split(s).join(MASK);
-    return out;
+    return mask(text, (this.sorted ??= longestFirst([...this.fixed, ...this.learnt])));
+  }
+
+  /**
+   * For a server's successful answers, which go to the client as they are: only what is a credential
+   * for sure. Every env value is masked in errors and logs, but a result may rightly hold an env
+   * value that is not a secret (a directory, a region), and masking it there would corrupt the answer.
+   */
+  redactCredentials(text: string): string {
+    if (text.length === 0) return text;
+    return mask(text, (this.sortedCredentials ??= longestFirst([...this.credentials, ...this.learnt])));
   }
 
   /** A JSON value (an error's data) with every string redacted; the same object when nothing matched. */
@@ -58,6 +68,7 @@ export class Redactor {
       if (s.length < MIN_SECRET_CHARS || set.has(s)) return;
       set.add(s);
       this.sorted = undefined;
+      this.sortedCredentials = undefined;
     };
     add(value);
     const m = SCHEME.exec(value);
@@ -68,6 +79,20 @@ export class Redactor {
     }
   }
 }
+
+function longestFirst(values: string[]): string[] {
+  return values.sort((a, b) => b.length - a.length);
+}
+
+/** Longest first: a token inside `Bearer <token>` is masked with its scheme, not around it. */
+function mask(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(MASK);
+  return out;
+}
+
+/** Env names that hold credentials (a stdio child's way of getting them). */
+const SECRET_ENV_NAME = /key|token|secret|passw|pwd|credential|auth|cookie|session|private|cert/i;
 
 function addDecoded(b64: string, add: (s: string) => void): void {
   const plain = Buffer.from(b64, 'base64').toString('utf8');
@@ -90,9 +115,13 @@ export function redactorFor(server: ServerConfig): Redactor {
     if (colon >= 0) values.push(server.auth.value.slice(colon + 1));
   }
   values.push(...Object.values(server.staticHeaders));
+  const credentials = [...values];
   // A stdio child gets its secrets through env; it may print them on stderr or in an error.
-  values.push(...Object.values(server.env));
-  return new Redactor(values);
+  for (const [name, value] of Object.entries(server.env)) {
+    values.push(value);
+    if (SECRET_ENV_NAME.test(name)) credentials.push(value);
+  }
+  return new Redactor(values, credentials);
 }
 
 /** For tests and callers holding no server: redacts nothing. */

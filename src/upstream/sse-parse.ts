@@ -46,7 +46,7 @@ export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink
  */
 export function deliverJson(text: string, deliver: (msg: unknown) => void, redactor?: Redactor): void {
   if (text.length === 0) return;
-  const value: unknown = JSON.parse(redactor ? redactor.redact(text) : text);
+  const value: unknown = JSON.parse(redactor ? redactor.redactCredentials(text) : text);
   if (Array.isArray(value)) for (const item of value) deliver(item);
   else deliver(value);
 }

@@ -127,8 +127,8 @@ export class StdioTransport implements UpstreamTransport {
     if (line.trim().length === 0) return;
     let msg: unknown;
     try {
-      // The child's secrets (its env values) masked first: it may echo them in a result too.
-      msg = JSON.parse(this.clean(line));
+      // The child's credentials (secret-named env values) masked first: it may echo them in a result too.
+      msg = JSON.parse(this.opts.redactor ? this.opts.redactor.redactCredentials(line) : line);
     } catch {
       this.warn(
         { server: this.opts.serverName, line: this.clean(line).slice(0, 200) },
