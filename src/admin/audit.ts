@@ -1,6 +1,7 @@
 import type { Queryable } from '../store/types.js';
 import { abbreviateKey } from '../caller/key-format.js';
 import { badRequest } from './http.js';
+import { Where } from './where.js';
 
 /** Field names whose values are credentials wherever they appear (in metadata, for example). */
 const SECRET_NAME = /secret|password|passwd|api[-_]?key|auth|credential|private/i;
@@ -47,21 +48,13 @@ export async function recordAudit(tx: Queryable, e: AuditEntry): Promise<void> {
 
 /** `GET /audit?actor=&object_type=&object_id=&action=&since=&until=&limit=`, newest first. */
 export async function queryAudit(db: Queryable, q: URLSearchParams): Promise<{ entries: unknown[]; count: number }> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    where.push(sql.replace('?', '$' + params.length));
-  };
-  for (const [param, column] of [
+  const where = new Where();
+  where.equals(q, [
     ['actor', 'actor'],
     ['object_type', 'object_type'],
     ['object_id', 'object_id'],
     ['action', 'action'],
-  ] as const) {
-    const v = q.get(param);
-    if (v) add(`${column} = ?`, v);
-  }
+  ]);
   for (const [param, op] of [
     ['since', '>='],
     ['until', '<='],
@@ -69,14 +62,14 @@ export async function queryAudit(db: Queryable, q: URLSearchParams): Promise<{ e
     const v = q.get(param);
     if (!v) continue;
     if (Number.isNaN(Date.parse(v))) throw badRequest(param, 'expected an ISO 8601 time, e.g. 2026-12-01T10:00:00Z');
-    add(`at ${op} ?::timestamptz`, new Date(v).toISOString());
+    where.add(`at ${op} ?::timestamptz`, new Date(v).toISOString());
   }
   const limitText = q.get('limit') ?? '100';
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit', 'must be a whole number from 1 to 1000');
   const rows = await db.query(
-    `SELECT id, at, actor, action, object_type, object_id, before, after FROM toolgate_audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
-    params,
+    `SELECT id, at, actor, action, object_type, object_id, before, after FROM toolgate_audit ${where.sql} ORDER BY id DESC LIMIT ${limit}`,
+    where.params,
   );
   const entries = rows.map((r) => ({ ...r, id: Number(r.id), at: r.at instanceof Date ? r.at.toISOString() : r.at }));
   return { entries, count: entries.length };

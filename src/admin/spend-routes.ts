@@ -2,6 +2,7 @@ import type { Queryable } from '../store/types.js';
 import type { WriterStats } from '../policy/spend/writer.js';
 import { isKeyHash } from '../caller/key-format.js';
 import { badRequest } from './http.js';
+import { Where } from './where.js';
 import { tokenOf, positiveInt } from './keys.js';
 import { query, type AdminRoute } from './router.js';
 
@@ -54,25 +55,18 @@ function logView(r: Row): Row {
  * `page` / `page_size` pages.
  */
 export async function spendLogs(db: Queryable, q: URLSearchParams): Promise<unknown> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    where.push(sql.replaceAll('?', '$' + params.length));
-  };
+  const where = new Where();
+  const add = (sql: string, v: unknown) => where.add(sql, v);
   const apiKey = q.get('api_key');
   if (apiKey) add('api_key = ?', apiKeyParam(apiKey));
-  for (const [param, column] of [
+  where.equals(q, [
     ['user_id', 'user_id'],
     ['team_id', 'team_id'],
     ['organization_id', 'organization_id'],
     ['request_id', 'request_id'],
     ['call_type', 'call_type'],
     ['outcome', 'outcome'],
-  ] as const) {
-    const v = q.get(param);
-    if (v) add(`${column} = ?`, v);
-  }
+  ]);
   const server = q.get('server');
   // An aggregate listing's row names all its servers.
   if (server) add(`? = ANY(string_to_array(server, ','))`, server);
@@ -85,7 +79,8 @@ export async function spendLogs(db: Queryable, q: URLSearchParams): Promise<unkn
   if (end) add('start_time < ?::timestamptz', end);
   const page = positiveInt(q, 'page', 1);
   const size = positiveInt(q, 'page_size', 50, 1000);
-  const filter = where.length ? 'WHERE ' + where.join(' AND ') : '';
+  const filter = where.sql;
+  const params = where.params;
   const [{ n }] = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM toolgate_spend_logs ${filter}`, params);
   const rows = await db.query(
     `SELECT * FROM toolgate_spend_logs ${filter} ORDER BY start_time DESC, id DESC LIMIT ${size} OFFSET ${(page - 1) * size}`,
