@@ -56,9 +56,8 @@ function logView(r: Row): Row {
  */
 export async function spendLogs(db: Queryable, q: URLSearchParams): Promise<unknown> {
   const where = new Where();
-  const add = (sql: string, v: unknown) => where.add(sql, v);
   const apiKey = q.get('api_key');
-  if (apiKey) add('api_key = ?', apiKeyParam(apiKey));
+  if (apiKey) where.add('api_key = ?', apiKeyParam(apiKey));
   where.equals(q, [
     ['user_id', 'user_id'],
     ['team_id', 'team_id'],
@@ -69,14 +68,14 @@ export async function spendLogs(db: Queryable, q: URLSearchParams): Promise<unkn
   ]);
   const server = q.get('server');
   // An aggregate listing's row names all its servers.
-  if (server) add(`? = ANY(string_to_array(server, ','))`, server);
+  if (server) where.add(`? = ANY(string_to_array(server, ','))`, server);
   const tool = q.get('tool');
   // `server/tool`, or the bare tool name (which may itself hold a `/`: everything after the server's).
-  if (tool) add(`(tool = ? OR substr(tool, strpos(tool, '/') + 1) = ?)`, tool);
+  if (tool) where.add(`(tool = ? OR substr(tool, strpos(tool, '/') + 1) = ?)`, tool);
   const start = timeParam(q, 'start_date', false);
-  if (start) add('start_time >= ?::timestamptz', start);
+  if (start) where.add('start_time >= ?::timestamptz', start);
   const end = timeParam(q, 'end_date', true);
-  if (end) add('start_time < ?::timestamptz', end);
+  if (end) where.add('start_time < ?::timestamptz', end);
   const page = positiveInt(q, 'page', 1);
   const size = positiveInt(q, 'page_size', 50, 1000);
   const filter = where.sql;
