@@ -68,12 +68,18 @@ export async function openEmbedded(opts: EmbeddedOptions): Promise<Store> {
   return new EmbeddedStore(db, () => lock.release(), opts.log);
 }
 
+/** PGlite reads a COPY's input from the blob it is given, as the file `/dev/blob`. */
+async function copyFrom(q: PGlite | Transaction, sql: string, data: string): Promise<void> {
+  await q.query(sql, [], { blob: new Blob([data]) });
+}
+
 function runner(q: PGlite | Transaction): SqlRunner {
   return {
     query: async <R>(sql: string, params?: unknown[]) => (await q.query<R>(sql, params)).rows,
     exec: async (sql: string) => {
       await q.exec(sql);
     },
+    copyFrom: (sql: string, data: string) => copyFrom(q, sql, data),
   };
 }
 
@@ -94,6 +100,10 @@ class EmbeddedStore extends StoreBase {
 
   async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]> {
     return (await this.db.query<R>(sql, params)).rows;
+  }
+
+  copyFrom(sql: string, data: string): Promise<void> {
+    return copyFrom(this.db, sql, data);
   }
 
   /**

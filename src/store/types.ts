@@ -6,6 +6,11 @@
 export interface Queryable {
   /** Runs one statement with $1, $2... parameters and returns its rows. */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /**
+   * Runs `COPY ... FROM '/dev/blob'` with `data` as its input, where the engine can (the embedded one):
+   * for bulk appends COPY costs about a third less CPU than an INSERT over jsonb_to_recordset.
+   */
+  copyFrom?(sql: string, data: string): Promise<void>;
 }
 
 /** A change another part of the control plane (in this process or another replica) must react to. */

@@ -109,6 +109,18 @@ for (const engine of ENGINES) {
       assert.equal(unknown.spend, 0);
     });
 
+    it('a tool name with commas, quotes, a newline, U+0000 and a lone surrogate is stored, and the batch with it is too', async () => {
+      const key = await rig.key({ key_alias: 'odd-' + uid() });
+      const c = await rig.client(key);
+      const odd = 'a,"b"\nc\u0000d\ud800e';
+      await assert.rejects(c.callTool({ name: odd, arguments: {} }));
+      await c.callTool({ name: 'cheap', arguments: {} });
+      const rows = await rig.logs(`api_key=${hashKey(key)}`, 2);
+      const names = rows.map((r) => r.mcp_namespaced_tool_name).sort();
+      // Text cannot hold the last two: each is U+FFFD; the rest is kept as the client sent it.
+      assert.deepEqual(names, ['paid/a,"b"\nc\ufffdd\ufffde', 'paid/cheap']);
+    });
+
     it('filters by key, team, user, server, tool, request id and time, and pages newest first', async () => {
       const team = await create(rig.gw, '/team/new', { team_id: 'f-' + uid() });
       const user = await create(rig.gw, '/user/new', { user_id: 'fu-' + uid() });

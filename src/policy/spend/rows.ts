@@ -43,3 +43,43 @@ export const ROW_COLUMNS = [
   ['total_ms', 'double precision'],
   ['spend', 'double precision'],
 ] as const;
+
+const NAMES = ROW_COLUMNS.map((c) => c[0]);
+
+/** INSERT over jsonb_to_recordset: one statement and one parameter for a whole batch (PostgreSQL). */
+export const INSERT_ROWS = `INSERT INTO toolgate_spend_logs (${NAMES.join(', ')})
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${ROW_COLUMNS.map((c) => c.join(' ')).join(', ')})`;
+
+/** COPY in CSV, for an engine that takes COPY input (the embedded one). */
+export const COPY_ROWS = `COPY toolgate_spend_logs (${NAMES.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
+
+/**
+ * PostgreSQL text holds neither U+0000 nor a lone surrogate, and one of them (a client chooses its
+ * request id and the tool name it calls) would fail the whole batch again on every retry: each
+ * becomes U+FFFD.
+ */
+const UNSTORABLE = /[\0\p{Cs}]/gu;
+const storable = (v: string): string => v.replace(UNSTORABLE, '\ufffd');
+
+/** A batch as INSERT_ROWS's parameter. */
+export function rowsJson(rows: readonly SpendRow[]): string {
+  return JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'string' ? storable(v) : v));
+}
+
+/**
+ * A batch as COPY_ROWS's input: every value quoted (quotes doubled) so commas, quotes and newlines in
+ * names stay inside their field; an unquoted empty field is NULL, as is a number that is not finite.
+ */
+export function rowsCsv(rows: readonly SpendRow[]): string {
+  let out = '';
+  for (const r of rows) {
+    for (let i = 0; i < NAMES.length; i++) {
+      const v = r[NAMES[i]!];
+      if (i > 0) out += ',';
+      if (typeof v === 'number') out += Number.isFinite(v) ? String(v) : '';
+      else if (v !== null && v !== undefined) out += `"${storable(v).replaceAll('"', '""')}"`;
+    }
+    out += '\n';
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { recordAudit } from '../../admin/audit.js';
 import type { Queryable, Store } from '../../store/types.js';
 import type { SoftAlert, SpendLedger, SpendOp, StoredSpend } from './ledger.js';
-import { ROW_COLUMNS, type SpendRow } from './rows.js';
+import { COPY_ROWS, INSERT_ROWS, rowsCsv, rowsJson, type SpendRow } from './rows.js';
 
 export const SPEND_CHANGE = 'spend';
 
@@ -26,8 +26,6 @@ export interface WriterStats {
   soft_budget_alerts: number;
 }
 
-const INSERT_ROWS = `INSERT INTO toolgate_spend_logs (${ROW_COLUMNS.map((c) => c[0]).join(', ')})
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${ROW_COLUMNS.map((c) => c.join(' ')).join(', ')})`;
 // A period another replica already ended (its reset time moved past `now`) is not ended twice.
 const RESET = `UPDATE toolgate_spend t SET spend = 0, soft_alerted = false, budget_reset_at = x.reset_to, updated_at = now()
   FROM jsonb_to_recordset($1::jsonb) AS x(level text, id text, reset_to timestamptz)
@@ -141,7 +139,7 @@ export class SpendWriter {
     this.inflight = rows.length;
     try {
       const stored = await this.store.transaction(async (tx) => {
-        if (rows.length > 0) await tx.query(INSERT_ROWS, [JSON.stringify(rows)]);
+        if (rows.length > 0) await insertRows(tx, rows);
         const totals = await writeTotals(tx, ops);
         for (const a of alerts) await recordAudit(tx, softAudit(a));
         return totals;
@@ -167,6 +165,10 @@ export class SpendWriter {
       this.inflight = 0;
     }
   }
+}
+
+function insertRows(tx: Queryable, rows: SpendRow[]): Promise<unknown> {
+  return tx.copyFrom ? tx.copyFrom(COPY_ROWS, rowsCsv(rows)) : tx.query(INSERT_ROWS, [rowsJson(rows)]);
 }
 
 async function writeTotals(tx: Queryable, ops: SpendOp[]): Promise<StoredSpend[]> {
