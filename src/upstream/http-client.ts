@@ -1,5 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Credentials } from './credentials/types.js';
+import { dispatchRequest, type HttpResponse } from './dispatch.js';
+import type { Cancel } from './exchange-abort.js';
 import { NO_REDACTION, type Redactor } from './redact.js';
 import type { EventLimit } from './sse-parse.js';
 import { UpstreamError, type TransportHandlers, type TransportLog } from './transport.js';
@@ -23,7 +25,7 @@ export interface HttpUpstreamOptions {
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
-export type HttpResponse = Dispatcher.ResponseData;
+export type { HttpResponse } from './dispatch.js';
 
 export interface RequestSpec {
   method: HttpMethod;
@@ -31,7 +33,8 @@ export interface RequestSpec {
   headers: Record<string, string>;
   body?: string;
   extraHeaders?: Record<string, string>;
-  signal?: AbortSignal;
+  /** Ends the exchange early: a caller's AbortSignal, or the session's ExchangeAbort (no EventTarget per request). */
+  signal?: Cancel;
   /** 0 for long-lived event streams. */
   bodyTimeout?: number;
   headersTimeout?: number;
@@ -113,23 +116,26 @@ export class UpstreamHttp {
       }
     }
     try {
-      return await this.dispatcher.request({
-        origin: spec.url.origin,
-        path: spec.url.pathname + spec.url.search,
-        method: spec.method,
-        headers,
-        body: spec.body,
-        signal: spec.signal,
-        headersTimeout: spec.headersTimeout ?? this.opts.timeoutMs,
-        bodyTimeout: spec.bodyTimeout ?? this.opts.timeoutMs,
-      });
+      return await dispatchRequest(
+        this.dispatcher,
+        {
+          origin: spec.url.origin,
+          path: spec.url.pathname + spec.url.search,
+          method: spec.method,
+          headers,
+          body: spec.body,
+          headersTimeout: spec.headersTimeout ?? this.opts.timeoutMs,
+          bodyTimeout: spec.bodyTimeout ?? this.opts.timeoutMs,
+        },
+        spec.signal,
+      );
     } catch (err) {
       throw this.failure(err, spec.signal);
     }
   }
 
   /** Maps a thrown network error to an UpstreamError; an abort keeps the caller's own reason. */
-  failure(err: unknown, signal?: AbortSignal): unknown {
+  failure(err: unknown, signal?: Cancel): unknown {
     if (signal?.aborted) return signal.reason;
     if (err instanceof UpstreamError) return err;
     const code = (err as { code?: unknown } | null)?.code;
@@ -171,11 +177,11 @@ export class UpstreamHttp {
     const chunks: Buffer[] = [];
     let size = 0;
     try {
-      for await (const chunk of res.body) {
-        chunks.push(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        if (size >= maxBytes) break;
-      }
+      await res.body.each((chunk) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        return size < maxBytes;
+      });
     } catch {
       // The status alone still names the failure.
     } finally {
@@ -193,15 +199,13 @@ export class UpstreamHttp {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxResponseBytes) {
-        await discard(res);
-        throw this.tooLarge();
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
+    // A throw from the chunk callback drops the connection, as discarding an oversized rest did.
+    await res.body.each((chunk) => {
+      size += chunk.length;
+      if (size > this.maxResponseBytes) throw this.tooLarge();
+      chunks.push(chunk);
+    });
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
   }
 
   /** The bound on one event of an event stream: the same limit as a whole JSON body. */
@@ -240,8 +244,7 @@ function forgotSession(status: number, body: string): boolean {
  * makes undici drop the connection. Never an unhandled error from the aborted body.
  */
 async function discard(res: HttpResponse): Promise<void> {
-  if (res.body.destroyed) return;
-  await res.body.dump({ limit: STATUS_BODY_BYTES }).catch(() => {});
+  await res.body.dump({ limit: STATUS_BODY_BYTES });
 }
 
 export function causeOf(err: unknown): string {

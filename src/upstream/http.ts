@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { headerValue, isOk, NOOP_HANDLERS, UpstreamHttp, type HttpResponse, type HttpUpstreamOptions } from './http-client.js';
+import { signalOf } from './exchange-abort.js';
 import { deliverJson, readEventStream } from './sse-parse.js';
 import { UpstreamError, type SendOptions, type TransportHandlers, type UpstreamTransport } from './transport.js';
 
@@ -175,7 +176,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
       }
       // The server asked its client to poll: the gateway's client is told to as well, while we resume here.
       opts?.relay?.paused();
-      await sleep(retryMs, undefined, { signal });
+      // Timers take only an AbortSignal: the exchange makes one now, on this rare path.
+      await sleep(retryMs, undefined, { signal: signalOf(signal) });
       const headers = this.baseHeaders('text/event-stream', false);
       headers['last-event-id'] = lastEventId;
       const res = await this.http.request({

@@ -10,6 +10,7 @@ import {
 } from '../mcp/jsonrpc.js';
 import { isSupportedLegacyVersion } from '../mcp/versions.js';
 import type { CallContext, RequestOptions, UpstreamConnection } from './connection.js';
+import { ExchangeAbort } from './exchange-abort.js';
 import { NO_REDACTION, type Redactor } from './redact.js';
 import { UpstreamError, type SendOptions, type UpstreamTransport } from './transport.js';
 
@@ -41,8 +42,11 @@ interface Pending {
   timeoutMs: number;
   onProgress?: (params: Record<string, unknown>) => void;
   onNotification?: (msg: JsonRpcNotification) => void;
-  /** Ends the request's own HTTP exchange once nobody waits for its answer. */
-  exchange: AbortController;
+  /**
+   * Ends the request's own HTTP exchange once nobody waits for its answer: a plain object the
+   * transport binds its live dispatch's abort to, not an AbortController (no EventTarget per request).
+   */
+  exchange: ExchangeAbort;
 }
 
 /**
@@ -133,7 +137,7 @@ export class UpstreamSession implements UpstreamConnection {
         timeoutMs,
         onProgress: opts.onProgress,
         onNotification: opts.onNotification,
-        exchange: new AbortController(),
+        exchange: new ExchangeAbort(),
       };
       this.pending.set(id, entry);
       this.arm(id, entry);
@@ -146,7 +150,7 @@ export class UpstreamSession implements UpstreamConnection {
         entry.resolve = (r) => (done(), resolve(r));
         entry.reject = (e) => (done(), reject(e));
       }
-      const send: SendOptions = { headers: opts.headers, signal: entry.exchange.signal, relay: opts.relay };
+      const send: SendOptions = { headers: opts.headers, signal: entry.exchange, relay: opts.relay };
       if (this.requestScoped) send.onmessage = (m) => this.dispatch(m, id);
       this.transport.send(msg, send).catch((err: Error) => this.settle(id, undefined, err));
     });

@@ -1,3 +1,4 @@
+import type { ResponseBody } from './dispatch.js';
 import type { Redactor } from './redact.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
@@ -19,7 +20,7 @@ export interface EventLimit {
   error(): Error;
 }
 
-export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink, limit?: EventLimit): Promise<void> {
+export async function readEventStream(body: ResponseBody, sink: SseSink, limit?: EventLimit): Promise<void> {
   let overflow: Error | undefined;
   const parser = createParser({
     onEvent: (event) => sink.onEvent(event),
@@ -30,12 +31,13 @@ export async function readEventStream(body: NodeJS.ReadableStream, sink: SseSink
       if (err.type === 'max-buffer-size-exceeded') overflow = limit ? limit.error() : err;
     },
   });
-  // undici bodies ignore setEncoding; a streaming decoder keeps multi-byte characters split across chunks whole.
+  // A streaming decoder keeps multi-byte characters split across chunks whole. Each chunk is parsed as
+  // it arrives, so progress and server requests reach the session while the answer is still to come.
   const decoder = new TextDecoder();
-  for await (const chunk of body) {
-    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
+  await body.each((chunk) => {
+    parser.feed(decoder.decode(chunk, { stream: true }));
     if (overflow) throw overflow;
-  }
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
+import type { Cancel } from './exchange-abort.js';
 
 /**
  * One connection to an upstream MCP server, carrying raw JSON-RPC messages both ways.
@@ -16,8 +17,8 @@ export interface TransportHandlers {
 export interface SendOptions {
   /** Headers for this one upstream request (per-request credentials, extra_headers); they win over configured ones. */
   headers?: Record<string, string>;
-  /** Aborts an in-flight HTTP exchange. */
-  signal?: AbortSignal;
+  /** Aborts an in-flight HTTP exchange: an AbortSignal, or the session's lighter ExchangeAbort. */
+  signal?: Cancel;
   /**
    * HTTP: messages read from this exchange's own response go here instead of the transport's
    * onmessage. 2026-07-28 sends a request's progress and log messages on that request's stream
