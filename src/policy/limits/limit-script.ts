@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
  * reading and summing every bucket (a whole window of them cost a busy counter ~50 µs of Redis time
  * per call). Both are negative so a script that knows only the buckets takes them for stale ones and
  * deletes them; a hash without them (such a script's, or one whose clock went back) is summed in full
- * once. Parallel ones are sorted sets of in-flight calls scored by when their lease runs out, so a
+ * once. A rate hash's expiry is pushed back by the first call of each second only (it still outlives
+ * its newest bucket's minute). Parallel ones are sorted sets of in-flight calls scored by when their lease runs out, so a
  * replica that died mid-call leaks a slot for one lease at most.
  */
 export const LIMIT_SCRIPT = `
@@ -89,10 +90,10 @@ for i, key in ipairs(KEYS) do
 end
 for i, key in ipairs(KEYS) do
   if ARGV[2 + i * 2] == 'r' then
-    redis.call('HINCRBY', key, sec, 1)
+    local first = redis.call('HINCRBY', key, sec, 1) == 1
     redis.call('HINCRBY', key, '-1', 1)
     if fresh[i] then redis.call('HSET', key, '-2', lo) end
-    redis.call('PEXPIRE', key, (buckets + 1) * 1000)
+    if first then redis.call('PEXPIRE', key, (buckets + 1) * 1000) end
   else
     redis.call('ZADD', key, now + lease, ARGV[1])
     redis.call('PEXPIRE', key, lease)
