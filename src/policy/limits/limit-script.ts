@@ -103,3 +103,17 @@ return {0}
 `;
 
 export const LIMIT_SCRIPT_SHA = createHash('sha1').update(LIMIT_SCRIPT).digest('hex');
+
+/**
+ * Frees in-flight slots: KEYS are parallel counters, ARGV[i] how many of the members after the
+ * counts belong to KEYS[i], in order. One command for every slot released since the last one.
+ */
+export const RELEASE_SCRIPT = `
+local at = #KEYS
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[i])
+  redis.call('ZREM', key, unpack(ARGV, at + 1, at + n))
+  at = at + n
+end
+return 0
+`;

@@ -11,7 +11,7 @@ import {
   type CounterStatus,
   type Counters,
 } from './counters.js';
-import { LIMIT_SCRIPT, LIMIT_SCRIPT_SHA } from './limit-script.js';
+import { LIMIT_SCRIPT, LIMIT_SCRIPT_SHA, RELEASE_SCRIPT } from './limit-script.js';
 import { MemoryCounters } from './memory-counters.js';
 
 export interface RedisCounterOptions {
@@ -137,7 +137,7 @@ export class RedisCounters implements Counters {
 
   /**
    * Fire and forget, off the response path: the ZREMs go out once the current I/O is done (or ahead
-   * of this replica's next acquire, whichever is first), one per key for all calls released since.
+   * of this replica's next acquire, whichever is first): one command for all calls released since.
    * A release lost to an outage frees itself when its lease runs out.
    */
   private queueRelease(keys: readonly string[], member: string): void {
@@ -155,8 +155,13 @@ export class RedisCounters implements Counters {
   private readonly flushReleases = (): void => {
     this.releaseQueued = false;
     if (this.releases.size === 0) return;
-    for (const [k, members] of this.releases) this.redis.zrem(k, ...members).catch(() => {});
+    const keys = [...this.releases.keys()];
+    const args: (string | number)[] = [];
+    for (const members of this.releases.values()) args.push(members.length);
+    for (const members of this.releases.values()) args.push(...members);
     this.releases.clear();
+    // EVAL, not EVALSHA with a NOSCRIPT retry: a retry would reach Redis after a later acquire.
+    this.redis.eval(RELEASE_SCRIPT, keys.length, ...keys, ...args).catch(() => {});
   };
 
   /** EVALSHA, loading the script with EVAL the first time a Redis has not seen it. */
