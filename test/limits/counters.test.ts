@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { uid } from '../admin/api.js';
+import { until } from '../helpers/within.js';
 import { silentLogger } from '../../src/observe/log.js';
 import type { Admission, Counters, CounterSpec } from '../../src/policy/limits/counters.js';
 import { MemoryCounters } from '../../src/policy/limits/memory-counters.js';
@@ -84,5 +86,75 @@ describe('memory: the window slides by the second', () => {
     now = 1_000_060_000;
     assert.equal(c.acquire([rate('w', 2)]).ok, true);
     assert.equal(c.acquire([rate('w', 2)]).ok, false);
+  });
+});
+
+describe('redis: the window slides by the second, reading only what changed', () => {
+  const r = new Redis('redis://127.0.0.1:6379', { lazyConnect: true });
+  after(() => r.disconnect());
+  /** The counter's Redis key (RedisCounters hashes the id behind the prefix). */
+  const keyOf = (id: string) => prefix + 'rl:' + createHash('sha256').update(id).digest('base64url').slice(0, 32);
+  const open = async () => {
+    const c = new RedisCounters({
+      target: { url: 'redis://127.0.0.1:6379' },
+      log: silentLogger,
+      timeoutMs: 1000,
+      failClosed: true,
+      prefix,
+    });
+    opened.push(c);
+    await c.connected();
+    return c;
+  };
+  const redisSecond = async () => Number((await r.time())[0]);
+
+  it('buckets that left the window since the last check stop counting, and are dropped', async () => {
+    const c = await open();
+    const id = uid();
+    const sec = await redisSecond();
+    // As a check 75 s ago left it: a bucket now 70 s old (out of the window), one 30 s old (in it).
+    await r.hset(keyOf(id), { [sec - 70]: 5, [sec - 30]: 1, '-1': 6, '-2': sec - 75 });
+    await r.pexpire(keyOf(id), 61_000);
+    assert.equal((await c.acquire([rate(id, 2)])).ok, true, 'the old bucket no longer counts');
+    const r2 = refused(await c.acquire([rate(id, 2)]));
+    assert.equal(r2.current, 3);
+    // The 30 s old bucket frees the slot first: about 30 s from now.
+    assert.ok(r2.retryAfterMs > 27_000 && r2.retryAfterMs <= 31_000, String(r2.retryAfterMs));
+    const h = await r.hgetall(keyOf(id));
+    assert.equal(h[String(sec - 70)], undefined, 'the stale bucket is deleted');
+    assert.equal(h['-1'], '2');
+  });
+
+  it('a hash of buckets alone (as an earlier version wrote it) is summed in full once', async () => {
+    const c = await open();
+    const id = uid();
+    const sec = await redisSecond();
+    await r.hset(keyOf(id), { [sec - 100]: 7, [sec - 20]: 2 });
+    await r.pexpire(keyOf(id), 61_000);
+    assert.equal((await c.acquire([rate(id, 3)])).ok, true);
+    assert.equal(refused(await c.acquire([rate(id, 3)])).current, 4);
+    assert.equal((await r.hgetall(keyOf(id)))[String(sec - 100)], undefined);
+  });
+
+  it('a counter whose only call was refused by another leaves no key behind', async () => {
+    const c = await open();
+    const id = uid();
+    refused(await c.acquire([rate(id, 5), rate(`${id}b`, 0)]));
+    assert.equal(await r.exists(keyOf(id)), 0);
+    assert.equal((await c.acquire([rate(id, 5)])).ok, true);
+    assert.ok((await r.pttl(keyOf(id))) > 0, 'a taken counter expires');
+  });
+
+  it("a release, sent after the current I/O, still reaches Redis ahead of the same replica's next acquire", async () => {
+    const c = await open();
+    const id = uid();
+    const held = await c.acquire([parallel(id, 1)]);
+    assert.ok(held.ok);
+    held.release();
+    // No turn of the event loop in between: the next acquire sends the release first, so the slot is free for it.
+    const next = await c.acquire([parallel(id, 1)]);
+    assert.ok(next.ok);
+    next.release();
+    await until(async () => (await r.zcard(keyOf(id))) === 0, 'the release on Redis');
   });
 });

@@ -39,6 +39,11 @@ export class Guardrail {
     return this.modes.has('pre_mcp_call') && this.config.webhook === undefined;
   }
 
+  /** Whether checks run in this process, synchronously (built-in rules), rather than asking a webhook. */
+  get builtIn(): boolean {
+    return this.config.webhook === undefined;
+  }
+
   /** Tool arguments (pre, during) or a tool result (post). */
   async check(subject: Subject, value: unknown, ctx: CheckContext): Promise<Verdict> {
     if (this.config.webhook) {
@@ -54,6 +59,11 @@ export class Guardrail {
       };
       return askWebhook(this.config.webhook, body, ctx.signal, (why) => this.warn(this.name, why));
     }
+    return this.checkNow(subject, value);
+  }
+
+  /** `check` of a built-in guardrail, without a promise (a webhook's guardrail must use `check`). */
+  checkNow(subject: Subject, value: unknown): Verdict {
     if (value === undefined) return ALLOW;
     const where = subject === 'tool_arguments' ? 'arguments' : 'result';
     return this.verdict(subject === 'tool_result' ? scanResult(value as Json, this.rules) : scan(value, this.rules, where));

@@ -22,6 +22,19 @@ function isTaskResult(result: Result): boolean {
   return result.resultType === 'task' || (typeof task === 'object' && task !== null && 'taskId' in task);
 }
 
+/** A caller's guardrails by what they check at call time, worked out once per caller. */
+interface CallPlan {
+  pre: Guardrail[];
+  during: Guardrail[];
+  post: Guardrail[];
+  /** The first that checks the outcome (post or during): a task's result would pass it by. */
+  checksOutcome?: Guardrail;
+  /** No webhook and nothing during the call: every check can run without a promise of its own. */
+  inline: boolean;
+  /** Some pre guardrail also checks the tool's description as its server lists it. */
+  describes: boolean;
+}
+
 /** Listing alerts already raised (server, tool, guardrail, text): a cached listing rebuilt is not a new alert. */
 const MAX_SEEN = 10_000;
 
@@ -37,6 +50,7 @@ export class GuardrailHook implements PolicyHook {
   private readonly byName: Map<string, Guardrail>;
   private readonly defaults: Guardrail[];
   private readonly perCaller = new WeakMap<Caller, Guardrail[]>();
+  private readonly plans = new WeakMap<Guardrail[], CallPlan>();
   private readonly seen = new Set<string>();
   /** Per listed tool object and guardrail: whether its description is blocked (checked once per object). */
   private readonly verdicts = new WeakMap<Item, Map<Guardrail, boolean>>();
@@ -70,23 +84,88 @@ export class GuardrailHook implements PolicyHook {
     return this.defaults.length > 0 || this.guardrailsOf(caller).length > 0;
   }
 
-  async call(call: ToolCall, next: Forward): Promise<Result> {
-    const gs = this.guardrailsOf(call.caller);
-    const ctx = (mode: GuardrailMode, c: ToolCall): CheckContext => ({
+  call(call: ToolCall, next: Forward): Promise<Result> {
+    const p = this.planOf(this.guardrailsOf(call.caller));
+    // A task's result comes back through tasks/result or tasks/get, past this hook: a call whose
+    // result (or arguments, beside it) is checked must run inline, so its content is checked too.
+    if (call.asTask && p.checksOutcome) return Promise.resolve(this.blocked(p.checksOutcome, TASK_REFUSED, 'post_mcp_call', call));
+    // Built-in rules only, and the tool's listing (if read) already known: the same checks, in the same
+    // order, without awaiting each one.
+    const listed = p.describes && this.observer ? this.observer.fresh(call.server, call.tool) : { tool: undefined };
+    if (!p.inline || !listed) return this.checked(call, next, p);
+    let c = call;
+    for (const g of p.pre) {
+      if (g.checksListings && listed.tool && this.blockedTool(g, listed.tool)) {
+        return Promise.resolve(this.blocked(g, 'the tool description failed this guardrail', 'pre_mcp_call', c));
+      }
+      const v = g.checkNow('tool_arguments', c.arguments);
+      if (v.action === 'block') return Promise.resolve(this.blocked(g, v.reason, 'pre_mcp_call', c));
+      if (v.action === 'mask') c = { ...c, arguments: v.value as Record<string, unknown> };
+    }
+    const post = p.post;
+    let upstream: Promise<Result>;
+    try {
+      upstream = next(c);
+    } catch (err) {
+      upstream = Promise.reject(err);
+    }
+    if (post.length === 0) return upstream;
+    return upstream.then(
+      (result) => this.postNow(post, result, c),
+      (err: unknown) => {
+        // An upstream's error message reaches the client too: the post checks read it.
+        if (!(err instanceof McpError)) throw err;
+        return this.checkError(err, post, c, this.ctx('post_mcp_call', c));
+      },
+    );
+  }
+
+  /** The post checks of built-in guardrails on a result, in order. */
+  private postNow(post: readonly Guardrail[], result: Result, c: ToolCall): Result {
+    for (const g of post) {
+      // A server that made a task of the call anyway (2026-07-28 servers decide): its handle is not passed on.
+      if (isTaskResult(result)) return this.blocked(g, TASK_REFUSED, 'post_mcp_call', c);
+      const v = g.checkNow('tool_result', result);
+      if (v.action === 'block') return this.blocked(g, v.reason, 'post_mcp_call', c);
+      if (v.action === 'mask') result = v.value as Result;
+    }
+    return result;
+  }
+
+  private planOf(gs: Guardrail[]): CallPlan {
+    let p = this.plans.get(gs);
+    if (!p) {
+      const during = gs.filter((g) => g.modes.has('during_mcp_call'));
+      const pre = gs.filter((g) => g.modes.has('pre_mcp_call'));
+      p = {
+        pre,
+        during,
+        post: gs.filter((g) => g.modes.has('post_mcp_call')),
+        checksOutcome: gs.find((g) => g.modes.has('post_mcp_call') || g.modes.has('during_mcp_call')),
+        inline: during.length === 0 && gs.every((g) => g.builtIn),
+        describes: pre.some((g) => g.checksListings),
+      };
+      this.plans.set(gs, p);
+    }
+    return p;
+  }
+
+  private ctx(mode: GuardrailMode, c: ToolCall): CheckContext {
+    return {
       mode,
       server: c.server,
       tool: c.tool,
       keyAlias: c.caller.identity?.keyAlias,
       teamId: c.caller.identity?.teamId,
       signal: c.signal,
-    });
-    // A task's result comes back through tasks/result or tasks/get, past this hook: a call whose
-    // result (or arguments, beside it) is checked must run inline, so its content is checked too.
-    const checksOutcome = gs.find((g) => g.modes.has('post_mcp_call') || g.modes.has('during_mcp_call'));
-    if (call.asTask && checksOutcome) return this.blocked(checksOutcome, TASK_REFUSED, 'post_mcp_call', call);
+    };
+  }
+
+  /** The call with each check awaited: webhooks, during_mcp_call, or a tool listing to wait for. */
+  private async checked(call: ToolCall, next: Forward, p: CallPlan): Promise<Result> {
+    const ctx = (mode: GuardrailMode, c: ToolCall): CheckContext => this.ctx(mode, c);
     let c = call;
-    for (const g of gs) {
-      if (!g.modes.has('pre_mcp_call')) continue;
+    for (const g of p.pre) {
       if (g.checksListings && (await this.descriptionBlocked(g, c))) {
         return this.blocked(g, 'the tool description failed this guardrail', 'pre_mcp_call', c);
       }
@@ -94,8 +173,7 @@ export class GuardrailHook implements PolicyHook {
       if (v.action === 'block') return this.blocked(g, v.reason, 'pre_mcp_call', c);
       if (v.action === 'mask') c = { ...c, arguments: v.value as Record<string, unknown> };
     }
-    const during = gs.filter((g) => g.modes.has('during_mcp_call'));
-    const post = gs.filter((g) => g.modes.has('post_mcp_call'));
+    const { during, post } = p;
     let result: Result;
     try {
       if (during.length === 0) result = await next(c);
@@ -163,6 +241,11 @@ export class GuardrailHook implements PolicyHook {
   private async descriptionBlocked(g: Guardrail, c: ToolCall): Promise<boolean> {
     const tool = await this.observer?.current(c.server, c.tool).catch(() => undefined);
     if (!tool) return false;
+    return this.blockedTool(g, tool);
+  }
+
+  /** Whether this guardrail blocks the listed tool's description (checked once per tool object). */
+  private blockedTool(g: Guardrail, tool: Item): boolean {
     let byGuardrail = this.verdicts.get(tool);
     if (!byGuardrail) this.verdicts.set(tool, (byGuardrail = new Map()));
     let blocked = byGuardrail.get(g);

@@ -1,7 +1,7 @@
 import type { Caller, CallerIdentity } from '../../caller/caller.js';
 import type { LevelLimits } from '../../caller/identity.js';
 import type { Forward, PolicyHook, ToolCall } from '../hooks.js';
-import { CountersUnavailable, type CounterSpec, type Counters } from './counters.js';
+import { CountersUnavailable, type Admission, type CounterSpec, type Counters } from './counters.js';
 import type { CurrentCaller } from './current-caller.js';
 import { countersUnavailable, limitExceeded, type LimitLabel } from './messages.js';
 
@@ -11,9 +11,21 @@ type Result = Record<string, unknown>;
 interface Checks {
   specs: CounterSpec[];
   labels: LimitLabel[];
+  /** Whether any of them is a max_parallel_requests counter (a slot to release when the call settles). */
+  parallel?: boolean;
 }
 
-const hasParallel = (c: Checks) => c.specs.some((s) => s.kind === 'parallel');
+/** `next(call)`, a synchronous throw (a budget refusal) as a rejection, as from an async function. */
+function forward(next: Forward, call: ToolCall): Promise<Result> {
+  try {
+    return next(call);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The counters' own refusal to decide (fail closed) as the client's error; anything else as it is. */
+const unavailable = (err: unknown): unknown => (err instanceof CountersUnavailable ? countersUnavailable() : err);
 
 /** What a caller's limits mean on one server: counters for every call there, plus per tool. */
 interface Plan {
@@ -70,6 +82,8 @@ function planFor(identity: CallerIdentity, server: string): Plan {
   }
   const tools = new Map<string, Checks>();
   for (const [tool, c] of perTool) tools.set(tool, { specs: [...all.specs, ...c.specs], labels: [...all.labels, ...c.labels] });
+  all.parallel = all.specs.some((s) => s.kind === 'parallel');
+  for (const c of tools.values()) c.parallel = all.parallel;
   return all.specs.length === 0 && tools.size === 0 ? EMPTY : { all, tools };
 }
 
@@ -94,31 +108,41 @@ export class LimitsHook implements PolicyHook {
     return this.plan(this.current(caller), server) !== EMPTY;
   }
 
-  async call(call: ToolCall, next: Forward): Promise<Result> {
+  call(call: ToolCall, next: Forward): Promise<Result> {
     const plan = this.plan(this.current(call.caller), call.server);
     const checks = plan.tools.get(call.tool) ?? plan.all;
-    if (checks.specs.length === 0) return next(call);
-    let admission;
+    if (checks.specs.length === 0) return forward(next, call);
+    let admission: Admission | Promise<Admission>;
     try {
-      admission = await this.counters.acquire(checks.specs);
+      admission = this.counters.acquire(checks.specs);
     } catch (err) {
-      if (err instanceof CountersUnavailable) throw countersUnavailable();
-      throw err;
+      return Promise.reject(unavailable(err));
     }
+    // Memory counters decide at once: no promise to wait for (Redis's answer is one).
+    if (!(admission instanceof Promise)) return this.admitted(admission, checks, call, next);
+    return admission.then(
+      (a) => this.admitted(a, checks, call, next),
+      (err: unknown) => {
+        throw unavailable(err);
+      },
+    );
+  }
+
+  private admitted(admission: Admission, checks: Checks, call: ToolCall, next: Forward): Promise<Result> {
     if (!admission.ok) {
       const spec = checks.specs[admission.index]!;
-      throw limitExceeded(checks.labels[admission.index]!, admission.current, spec.limit, admission.retryAfterMs);
+      return Promise.reject(limitExceeded(checks.labels[admission.index]!, admission.current, spec.limit, admission.retryAfterMs));
     }
+    if (!checks.parallel) return forward(next, call);
     // An in-flight slot frees when the call settles, or as soon as the client cancels or goes away.
     const release = admission.release;
-    if (!hasParallel(checks)) return next(call);
-    call.signal.addEventListener('abort', release, { once: true });
-    try {
-      return await next(call);
-    } finally {
-      call.signal.removeEventListener('abort', release);
+    const signal = call.signal;
+    signal.addEventListener('abort', release, { once: true });
+    const settled = () => {
+      signal.removeEventListener('abort', release);
       release();
-    }
+    };
+    return forward(next, call).finally(settled);
   }
 
   private plan(caller: Caller, server: string): Plan {

@@ -11,7 +11,7 @@ import {
   type CounterStatus,
   type Counters,
 } from './counters.js';
-import { LIMIT_SCRIPT, LIMIT_SCRIPT_SHA } from './limit-script.js';
+import { LIMIT_SCRIPT, LIMIT_SCRIPT_SHA, RELEASE_SCRIPT } from './limit-script.js';
 import { MemoryCounters } from './memory-counters.js';
 
 export interface RedisCounterOptions {
@@ -23,6 +23,13 @@ export interface RedisCounterOptions {
   failClosed: boolean;
   /** Every key starts with it; `toolgate:` by default (tests use one per run). */
   prefix: string;
+}
+
+/** What one set of counters sends: the hashed keys, the arguments after the member, the parallel keys a release frees. */
+interface SpecPlan {
+  keys: string[];
+  args: (string | number)[];
+  held: string[];
 }
 
 /** After a failure, calls skip Redis for this long (a stalled Redis would otherwise cost every call the timeout). */
@@ -44,6 +51,10 @@ export class RedisCounters implements Counters {
   private fallbackDecisions = 0;
   private failClosedRefusals = 0;
   private readonly keys = new Map<string, string>();
+  private readonly specPlans = new WeakMap<readonly CounterSpec[], SpecPlan>();
+  /** Parallel slots released and not yet sent: members per key. */
+  private readonly releases = new Map<string, string[]>();
+  private releaseQueued = false;
 
   constructor(private readonly opts: RedisCounterOptions) {
     const { url, host, port, password } = opts.target;
@@ -82,13 +93,13 @@ export class RedisCounters implements Counters {
       if (this.up) this.failed(new Error(`connection ${this.redis.status}`));
       return this.fallback(specs);
     }
+    // Releases this replica made before this call reach Redis ahead of its check (one connection, in order).
+    this.flushReleases();
     const member = `${this.replica}:${++this.sequence}`;
-    const keys = specs.map((s) => this.keyOf(s.id));
-    const args: (string | number)[] = [member, BUCKETS, PARALLEL_LEASE_MS];
-    for (const s of specs) args.push(s.kind === 'rate' ? 'r' : 'p', s.limit);
+    const plan = this.planOf(specs);
     let reply: unknown;
     try {
-      reply = await this.run(keys, args);
+      reply = await this.run(plan.keys, [member, ...plan.args]);
     } catch (err) {
       this.failed(err as Error);
       return this.fallback(specs);
@@ -96,20 +107,62 @@ export class RedisCounters implements Counters {
     this.recovered();
     const [index, current, retryAfterMs] = reply as number[];
     if (index !== 0) return { ok: false, index: index! - 1, current: current!, retryAfterMs: retryAfterMs! };
-    const held = keys.filter((_, i) => specs[i]!.kind === 'parallel');
+    const held = plan.held;
     let released = false;
     return {
       ok: true,
       release: () => {
         if (released || held.length === 0) return;
         released = true;
-        // Fire and forget: a release lost to an outage frees itself when its lease runs out.
-        const p = this.redis.pipeline();
-        for (const k of held) p.zrem(k, member);
-        p.exec().catch(() => {});
+        this.queueRelease(held, member);
       },
     };
   }
+
+  /**
+   * The keys and arguments of a set of counters: a caller's plan hands the same specs array to
+   * every call, so they are worked out (and their keys hashed) once per array.
+   */
+  private planOf(specs: readonly CounterSpec[]): SpecPlan {
+    let plan = this.specPlans.get(specs);
+    if (!plan) {
+      const keys = specs.map((s) => this.keyOf(s.id));
+      const args: (string | number)[] = [BUCKETS, PARALLEL_LEASE_MS];
+      for (const s of specs) args.push(s.kind === 'rate' ? 'r' : 'p', s.limit);
+      plan = { keys, args, held: keys.filter((_, i) => specs[i]!.kind === 'parallel') };
+      this.specPlans.set(specs, plan);
+    }
+    return plan;
+  }
+
+  /**
+   * Fire and forget, off the response path: the ZREMs go out once the current I/O is done (or ahead
+   * of this replica's next acquire, whichever is first): one command for all calls released since.
+   * A release lost to an outage frees itself when its lease runs out.
+   */
+  private queueRelease(keys: readonly string[], member: string): void {
+    for (const k of keys) {
+      const members = this.releases.get(k);
+      if (members) members.push(member);
+      else this.releases.set(k, [member]);
+    }
+    if (!this.releaseQueued) {
+      this.releaseQueued = true;
+      setImmediate(this.flushReleases);
+    }
+  }
+
+  private readonly flushReleases = (): void => {
+    this.releaseQueued = false;
+    if (this.releases.size === 0) return;
+    const keys = [...this.releases.keys()];
+    const args: (string | number)[] = [];
+    for (const members of this.releases.values()) args.push(members.length);
+    for (const members of this.releases.values()) args.push(...members);
+    this.releases.clear();
+    // EVAL, not EVALSHA with a NOSCRIPT retry: a retry would reach Redis after a later acquire.
+    this.redis.eval(RELEASE_SCRIPT, keys.length, ...keys, ...args).catch(() => {});
+  };
 
   /** EVALSHA, loading the script with EVAL the first time a Redis has not seen it. */
   private async run(keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -167,6 +220,7 @@ export class RedisCounters implements Counters {
   }
 
   async close(): Promise<void> {
+    this.flushReleases();
     this.redis.disconnect();
   }
 }

@@ -39,6 +39,15 @@ export class ToolObserver {
   }
 
   /**
+   * `current` without waiting, when what was seen is fresh: `{tool}` (tool undefined: not listed);
+   * undefined when the server must be listed again first (then use `current`).
+   */
+  fresh(server: string, tool: string): { tool: Item | undefined } | undefined {
+    const o = this.observed.get(server);
+    return o && !o.stale ? { tool: o.tools.get(tool) } : undefined;
+  }
+
+  /**
    * The tool as the upstream lists it now (undefined: not listed), listing the server again when
    * stale or never fully seen. When that listing fails (a server needing the client's own credentials),
    * what a client's listing showed stands in; with nothing seen, the failure is the answer.
