@@ -1,5 +1,6 @@
 /** Spawn to ready: Toolgate with an examples-like config (one stdio server-everything), and the stdio peers for scale. */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { ROOT, startMcpProxy, startSupergateway, startToolgate, toolgateAvailable, type Proxy } from './launch.js';
 import { stopProcess } from './processes.js';
@@ -54,4 +55,18 @@ export async function measureStartup(runs: number, peerRuns: number): Promise<St
     await timeRuns('mcp-proxy', 'mcp-proxy (stdio echo)', 'peer', peerRuns, () => timed(startMcpProxy)),
     await timeRuns('supergateway', 'supergateway (stdio echo)', 'peer', peerRuns, () => timed(startSupergateway)),
   ];
+}
+
+/**
+ * Run directly (`npx tsx bench/measure-startup.ts [runs]`, after `npm run build`): Toolgate's
+ * spawn-to-ready runs and their median only, without the peers.
+ */
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const runs = Number(process.argv[2] ?? 9);
+  const [toolgate] = await measureStartup(runs, 0);
+  const ms = toolgate!.runsMs.map((v) => Math.round(v));
+  console.log(
+    `${toolgate!.status} median ${toolgate!.medianMs?.toFixed(1)} ms  min ${Math.min(...ms)} max ${Math.max(...ms)}  runs ${ms.join(' ')}`,
+  );
+  if (toolgate!.note) console.log(toolgate!.note);
 }

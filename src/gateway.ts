@@ -74,46 +74,7 @@ export interface StartOptions {
 export async function startGateway(config: GatewayConfig, opts: StartOptions): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
-  // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
-  const { databaseUrl, dataDir } = config.settings;
-  const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
-  // Spend is loaded before serving: budget checks read it from memory from the first call on.
-  const spend = await startSpend({ store, log, bufferRows: config.settings.spendLogBufferRows });
-  // The server routes are mounted now and read their dependencies (registry, policy) once those exist.
-  let serverDeps: ServerRouteDeps | undefined;
   const allowlist = parseAllowlist(config.settings.upstreamAllowlist ?? []);
-  // Built below, once the registry and the policy exist; the route handlers only run after listen.
-  let health!: HealthChecks;
-  let policy!: PolicyStage;
-  // Guardrail blocks and pinning drift: logged and counted at once, audited in the background.
-  const alerts = new Alerts(log, (row) => recordAudit(store, row));
-  const pinning = await startPinning(store, config.servers, alerts, log);
-  const pins = pinRoutes({
-    book: pinning.book,
-    servers: { get: (n) => registry.get(n), names: () => registry.names() },
-    listTools: (server) => pinning.tools.list(server),
-  });
-  const identity = await startIdentityPlane({
-    store,
-    masterKey: config.masterKey,
-    servers: config.servers,
-    access: config.access,
-    log,
-    routes: [
-      spendRoutes(() => spend.writer.stats()),
-      pins,
-      serverRoutes(() => serverDeps),
-      healthRoutes(() => ({
-        checks: health,
-        names: () => registry.names(),
-        visible: (c, s) => policy.serverVisible(c, s),
-        nameOf: (id) => serverDeps?.stored?.nameOf(id),
-        idOf: (name) => serverDeps?.stored?.idOf(name),
-      })),
-      connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
-    ],
-  });
-  spend.useIdentity(identity.snapshot);
   const transports = transportFactory({
     maxResponseBytes: config.settings.maxUpstreamResponseBytes,
     egress: { allowlist, resolve: opts.resolve },
@@ -138,115 +99,172 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     });
   const registry = new ServerRegistry(makeUpstream);
   for (const s of config.servers) registry.add(s);
-  // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
-  registry.subscribe(() => identity.setServers(registry.configs()));
-  pinning.attach(registry);
-  const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
-  const counters = await openCounters(config.settings.rateLimits, log);
-  // Order: pinning, limits, budgets, guardrails; the spend recorder around them all.
-  policy = new PolicyStage(
-    registry,
-    config.settings.toolPrefixSeparator,
-    [pinning.hook, new LimitsHook(counters, currentCaller(identity.snapshot)), spend.budget, guardrails],
-    spend.recorder(registry),
-  );
-  const sessions = new SessionStore(config.settings.sessionTtlMs);
-  const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
-  const tasks = new TaskHandles(keys);
-  const aggregate = createAggregateFactory({
-    servers: registry,
-    policy,
-    settings: config.settings,
-    log,
-    tasks,
-    cursors: createCursorCodec(keys),
-  });
-  const router = new GatewayRouter({ servers: registry, policy, tasks }, aggregate);
-  health = new HealthChecks(registry, {
-    intervalMs: config.settings.healthCheckIntervalMs ?? 60_000,
-    timeoutMs: config.settings.listingTimeoutMs,
-    log,
-  });
-  // Stored servers (store_model_in_db) join the registry before the gateway listens.
-  const serverPlane = await startServerPlane(config, { store, registry, policy, log, health });
-  serverDeps = serverPlane.deps;
-  const upstreamHeaders = upstreamHeadersResolver(registry);
-  const rest = createRestFacade({
-    keys: identity.keys,
-    servers: registry,
-    router,
-    policy,
-    catalog: new CatalogStore(registry, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log }),
-    separator: config.settings.toolPrefixSeparator,
-    nameOf: (id) => serverDeps?.stored?.nameOf(id),
-    upstreamHeaders,
-    limits: config.settings,
-    log,
-  });
-  let ready = false;
-  const server = createEdgeServer({
-    log,
-    keys: identity.keys,
-    routes: [identity.admin, rest],
-    scopes: new ScopeResolver(registry, policy),
-    upstreams: registry,
-    sessions,
-    router,
-    limits: config.settings,
-    http: config.settings,
-    exchanges,
-    upstreamHeaders,
-    allowedOrigins: config.settings.allowedOrigins,
-    loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
-    ready: () => ready,
-    health: (name) => health.status(name),
-    status: () => ({ rate_limits: counters.status() }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 4000, host, () => resolve());
-  }).catch(async (err: unknown) => {
-    await spend.close();
-    await counters.close();
-    await store.close();
-    throw err;
-  });
-  const port = (server.address() as AddressInfo).port;
-  // Warm every upstream's default session in the background: readiness reports each one's state,
-  // and the first client does not pay for a cold start. A failure here is not fatal.
+  // Config servers start warming now, while the store opens: a stdio server's spawn and initialize
+  // (server-everything: about half a second) is most of the time to ready. Their names are taken
+  // first, so a stored server of the same name still loses to the config one (startServerPlane).
+  // Warming means every upstream's default session comes up in the background: readiness reports
+  // each one's state, and the first client does not pay for a cold start. A failure is not fatal.
   const warm = (u: Upstream) =>
     u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start'));
-  Promise.allSettled([...registry.values()].map(warm)).then(() => (ready = true));
-  health.start();
-  // Servers defined later are warmed the same way (readiness shows them as they come up).
-  registry.subscribe((e) => {
-    if (e.type !== 'removed') void warm(e.upstream);
-  });
-  return {
-    server,
-    url: `http://${host}:${port}`,
-    registry,
-    upstreams: registry,
-    store,
-    health,
-    alerts,
-    async close() {
-      health.stop();
-      identity.close();
-      serverPlane.stop();
-      pinning.stop();
-      await sessions.closeAll();
-      exchanges.closeAll();
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      });
-      await registry.close();
-      await transports.close();
-      await counters.close();
-      // Every answered call's spend row is written before the store closes.
+  const warming = new Map([...registry.values()].map((u) => [u, warm(u)]));
+  // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
+  try {
+    return await wire();
+  } catch (err) {
+    // Nothing listens: the servers already spawned or connected go too.
+    await registry.close();
+    await transports.close();
+    throw err;
+  }
+
+  async function wire(): Promise<Gateway> {
+    // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
+    const { databaseUrl, dataDir } = config.settings;
+    const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
+    // Spend is loaded before serving: budget checks read it from memory from the first call on.
+    const spend = await startSpend({ store, log, bufferRows: config.settings.spendLogBufferRows });
+    // The server routes are mounted now and read their dependencies (registry, policy) once those exist.
+    let serverDeps: ServerRouteDeps | undefined;
+    // Built below, once the registry and the policy exist; the route handlers only run after listen.
+    let health!: HealthChecks;
+    let policy!: PolicyStage;
+    // Guardrail blocks and pinning drift: logged and counted at once, audited in the background.
+    const alerts = new Alerts(log, (row) => recordAudit(store, row));
+    const pinning = await startPinning(store, config.servers, alerts, log);
+    const pins = pinRoutes({
+      book: pinning.book,
+      servers: { get: (n) => registry.get(n), names: () => registry.names() },
+      listTools: (server) => pinning.tools.list(server),
+    });
+    const identity = await startIdentityPlane({
+      store,
+      masterKey: config.masterKey,
+      servers: config.servers,
+      access: config.access,
+      log,
+      routes: [
+        spendRoutes(() => spend.writer.stats()),
+        pins,
+        serverRoutes(() => serverDeps),
+        healthRoutes(() => ({
+          checks: health,
+          names: () => registry.names(),
+          visible: (c, s) => policy.serverVisible(c, s),
+          nameOf: (id) => serverDeps?.stored?.nameOf(id),
+          idOf: (name) => serverDeps?.stored?.idOf(name),
+        })),
+        connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
+      ],
+    });
+    spend.useIdentity(identity.snapshot);
+    registry.subscribe(() => identity.setServers(registry.configs()));
+    pinning.attach(registry);
+    const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
+    const counters = await openCounters(config.settings.rateLimits, log);
+    // Order: pinning, limits, budgets, guardrails; the spend recorder around them all.
+    policy = new PolicyStage(
+      registry,
+      config.settings.toolPrefixSeparator,
+      [pinning.hook, new LimitsHook(counters, currentCaller(identity.snapshot)), spend.budget, guardrails],
+      spend.recorder(registry),
+    );
+    const sessions = new SessionStore(config.settings.sessionTtlMs);
+    const exchanges = new ExchangeStore(keys, config.settings.requestStateTtlMs, config.settings.replicaUrl);
+    const tasks = new TaskHandles(keys);
+    const aggregate = createAggregateFactory({
+      servers: registry,
+      policy,
+      settings: config.settings,
+      log,
+      tasks,
+      cursors: createCursorCodec(keys),
+    });
+    const router = new GatewayRouter({ servers: registry, policy, tasks }, aggregate);
+    health = new HealthChecks(registry, {
+      intervalMs: config.settings.healthCheckIntervalMs ?? 60_000,
+      timeoutMs: config.settings.listingTimeoutMs,
+      log,
+    });
+    // Stored servers (store_model_in_db) join the registry before the gateway listens.
+    const serverPlane = await startServerPlane(config, { store, registry, policy, log, health });
+    serverDeps = serverPlane.deps;
+    const upstreamHeaders = upstreamHeadersResolver(registry);
+    const rest = createRestFacade({
+      keys: identity.keys,
+      servers: registry,
+      router,
+      policy,
+      catalog: new CatalogStore(registry, { ttlMs: config.settings.catalogTtlMs, listingTimeoutMs: config.settings.listingTimeoutMs, log }),
+      separator: config.settings.toolPrefixSeparator,
+      nameOf: (id) => serverDeps?.stored?.nameOf(id),
+      upstreamHeaders,
+      limits: config.settings,
+      log,
+    });
+    let ready = false;
+    const server = createEdgeServer({
+      log,
+      keys: identity.keys,
+      routes: [identity.admin, rest],
+      scopes: new ScopeResolver(registry, policy),
+      upstreams: registry,
+      sessions,
+      router,
+      limits: config.settings,
+      http: config.settings,
+      exchanges,
+      upstreamHeaders,
+      allowedOrigins: config.settings.allowedOrigins,
+      loopbackOnly: host === '127.0.0.1' || host === 'localhost' || host === '::1',
+      ready: () => ready,
+      health: (name) => health.status(name),
+      status: () => ({ rate_limits: counters.status() }),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 4000, host, () => resolve());
+    }).catch(async (err: unknown) => {
       await spend.close();
-      if (!opts.store) await store.close();
-    },
-  };
+      await counters.close();
+      await store.close();
+      throw err;
+    });
+    const port = (server.address() as AddressInfo).port;
+    // Ready once every server's first warm-up has settled: the config servers' (under way since the
+    // start) and the stored servers' (which joined the registry just before listening).
+    Promise.allSettled([...registry.values()].map((u) => warming.get(u) ?? warm(u))).then(() => (ready = true));
+    warming.clear();
+    health.start();
+    // Servers defined later are warmed the same way (readiness shows them as they come up).
+    registry.subscribe((e) => {
+      if (e.type !== 'removed') void warm(e.upstream);
+    });
+    return {
+      server,
+      url: `http://${host}:${port}`,
+      registry,
+      upstreams: registry,
+      store,
+      health,
+      alerts,
+      async close() {
+        health.stop();
+        identity.close();
+        serverPlane.stop();
+        pinning.stop();
+        await sessions.closeAll();
+        exchanges.closeAll();
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        await registry.close();
+        await transports.close();
+        await counters.close();
+        // Every answered call's spend row is written before the store closes.
+        await spend.close();
+        if (!opts.store) await store.close();
+      },
+    };
+  }
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observe/log.js';
-import { startGateway } from '../gateway.js';
+import { pgliteModule } from '../store/pglite-module.js';
 import { StoreError } from '../store/errors.js';
 import { str, UsageError, type Command } from './command.js';
 import { reportConfigError } from './config-error.js';
@@ -34,6 +34,10 @@ async function start(args: Parameters<Command['run']>[0]): Promise<number> {
     process.stderr.write(`toolgate: no master key: set general_settings.master_key in ${config.file} or TOOLGATE_MASTER_KEY\n`);
     return 1;
   }
+  // The embedded store's wasm compiles in V8's background threads while the gateway's modules load.
+  if (!config.settings.databaseUrl) pgliteModule().catch(() => {}); // a failure shows again when the store opens
+  // The gateway's modules load only now: a bad config or a missing key is reported without them.
+  const { startGateway } = await import('../gateway.js');
   const host = str(args, 'host') ?? '127.0.0.1';
   let gateway;
   try {

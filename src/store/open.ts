@@ -1,8 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { openEmbedded } from './embedded.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
-import { openPostgres } from './postgres.js';
 import type { Store } from './types.js';
 
 export interface OpenStoreOptions {
@@ -28,6 +26,11 @@ export function dataDirFor(dataDir: string | undefined, configFile: string | und
 /** Opens the store the configuration asks for and brings its schema up to date. Throws StoreError with the fix. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const migrations = opts.migrations ?? MIGRATIONS;
-  if (opts.databaseUrl) return openPostgres({ url: opts.databaseUrl, schema: opts.schema, migrations, log: opts.log });
+  // Each engine's module (and its driver: pg, PGlite) loads only when it is the one asked for.
+  if (opts.databaseUrl) {
+    const { openPostgres } = await import('./postgres.js');
+    return openPostgres({ url: opts.databaseUrl, schema: opts.schema, migrations, log: opts.log });
+  }
+  const { openEmbedded } = await import('./embedded.js');
   return openEmbedded({ dataDir: dataDirFor(opts.dataDir, opts.configFile), migrations, log: opts.log });
 }
