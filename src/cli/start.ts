@@ -34,7 +34,7 @@ async function start(args: Parameters<Command['run']>[0]): Promise<number> {
     process.stderr.write(`toolgate: no master key: set general_settings.master_key in ${config.file} or TOOLGATE_MASTER_KEY\n`);
     return 1;
   }
-  // The embedded store's wasm compiles in V8's background threads while the gateway's modules load.
+  // The embedded store's wasm is read (and then compiled) while the gateway's modules load.
   if (!config.settings.databaseUrl) pgliteModule().catch(() => {}); // a failure shows again when the store opens
   // The gateway's modules load only now: a bad config or a missing key is reported without them.
   const { startGateway } = await import('../gateway.js');

@@ -28,7 +28,10 @@ async function compile(): Promise<WebAssembly.Module> {
   const preset = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('liftoff-only'));
   if (!preset) v8.setFlagsFromString('--liftoff-only');
   try {
-    return await WebAssembly.compile(bytes);
+    // Synchronous on purpose: the flag applies to every module compiled while it is set, and start-up
+    // runs this beside other work (an upstream's first connection compiles undici's HTTP parser). An
+    // async compile would leave the flag set across turns of the event loop; this one yields none.
+    return new WebAssembly.Module(bytes);
   } finally {
     if (!preset) v8.setFlagsFromString('--no-liftoff-only');
   }
