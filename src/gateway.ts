@@ -108,10 +108,15 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start'));
   const warming = new Map([...registry.values()].map((u) => [u, warm(u)]));
   // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
+  // What wire() opened, closed in reverse if the start fails before the gateway listens.
+  const opened: Array<() => Promise<unknown>> = [];
   try {
     return await wire();
   } catch (err) {
-    // Nothing listens: the servers already spawned or connected go too.
+    for (const close of opened.reverse()) await close().catch(() => {});
+    // Nothing listens: the servers already spawned or connected go too, once their first warm-up has
+    // settled (a stdio child still initializing would otherwise outlive the closed registry), 2 s at most.
+    await Promise.race([Promise.allSettled(warming.values()), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await registry.close();
     await transports.close();
     throw err;
@@ -121,8 +126,10 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     // Before anything listens: a store that cannot open (in use, newer schema, unreachable) stops the start.
     const { databaseUrl, dataDir } = config.settings;
     const store = opts.store ?? (await openStore({ databaseUrl, dataDir, configFile: config.file, log }));
+    if (!opts.store) opened.push(() => store.close());
     // Spend is loaded before serving: budget checks read it from memory from the first call on.
     const spend = await startSpend({ store, log, bufferRows: config.settings.spendLogBufferRows });
+    opened.push(() => spend.close());
     // The server routes are mounted now and read their dependencies (registry, policy) once those exist.
     let serverDeps: ServerRouteDeps | undefined;
     // Built below, once the registry and the policy exist; the route handlers only run after listen.
@@ -131,6 +138,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     // Guardrail blocks and pinning drift: logged and counted at once, audited in the background.
     const alerts = new Alerts(log, (row) => recordAudit(store, row));
     const pinning = await startPinning(store, config.servers, alerts, log);
+    opened.push(async () => pinning.stop());
     const pins = pinRoutes({
       book: pinning.book,
       servers: { get: (n) => registry.get(n), names: () => registry.names() },
@@ -156,11 +164,13 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
         connectionTestRoutes(() => ({ upstream: makeUpstream, allowlist, resolve: opts.resolve, env: process.env, log })),
       ],
     });
+    opened.push(async () => identity.close());
     spend.useIdentity(identity.snapshot);
     registry.subscribe(() => identity.setServers(registry.configs()));
     pinning.attach(registry);
     const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
     const counters = await openCounters(config.settings.rateLimits, log);
+    opened.push(() => counters.close());
     // Order: pinning, limits, budgets, guardrails; the spend recorder around them all.
     policy = new PolicyStage(
       registry,
@@ -187,6 +197,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     });
     // Stored servers (store_model_in_db) join the registry before the gateway listens.
     const serverPlane = await startServerPlane(config, { store, registry, policy, log, health });
+    opened.push(async () => serverPlane.stop());
     serverDeps = serverPlane.deps;
     const upstreamHeaders = upstreamHeadersResolver(registry);
     const rest = createRestFacade({
@@ -223,11 +234,6 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 4000, host, () => resolve());
-    }).catch(async (err: unknown) => {
-      await spend.close();
-      await counters.close();
-      await store.close();
-      throw err;
     });
     const port = (server.address() as AddressInfo).port;
     // Ready once every server's first warm-up has settled: the config servers' (under way since the

@@ -172,7 +172,7 @@ export class UpstreamHttp {
     return new UpstreamError('http-status', `upstream "${this.server}" answered HTTP ${status}${quoted ? `: ${quoted}` : ''}`, status);
   }
 
-  /** The first few KiB of a body as text, the rest left unread (the connection is dropped, not drained). */
+  /** The first few KiB of a body as text; the rest is discarded (a short rest drained, a long one dropped with its connection). */
   async snippet(res: HttpResponse, maxBytes = STATUS_BODY_BYTES): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;

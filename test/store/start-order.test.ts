@@ -97,4 +97,20 @@ describe('start order: config servers warm while the store opens', () => {
       await holder.close();
     }
   });
+
+  it('a start that fails after the store opened (the port is taken) releases the store, so a later start opens it', async () => {
+    const dataDir = tempDir();
+    const yaml = stringify({ toolgate_settings: { data_dir: dataDir } });
+    const first = await startTestGateway(yaml);
+    const taken = Number(new URL(first.url).port);
+    const other = tempDir();
+    try {
+      await assert.rejects(startTestGateway(stringify({ toolgate_settings: { data_dir: other } }), {}, taken), /EADDRINUSE/);
+      // Had the failed start kept its store open, its lock on `other` would refuse this one.
+      const again = await openStore({ dataDir: other });
+      await again.close();
+    } finally {
+      await first.close();
+    }
+  });
 });

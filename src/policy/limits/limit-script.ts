@@ -112,7 +112,10 @@ export const RELEASE_SCRIPT = `
 local at = #KEYS
 for i, key in ipairs(KEYS) do
   local n = tonumber(ARGV[i])
-  redis.call('ZREM', key, unpack(ARGV, at + 1, at + n))
+  -- In slices: Lua unpacks a few thousand values at most, and a burst may free more at once.
+  for j = at + 1, at + n, 1000 do
+    redis.call('ZREM', key, unpack(ARGV, j, math.min(j + 999, at + n)))
+  end
   at = at + n
 end
 return 0
