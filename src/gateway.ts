@@ -107,7 +107,6 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
   const warm = (u: Upstream) =>
     u.describe().catch((err: Error) => log.warn({ server: u.name, err: err.message }, 'upstream not available at start'));
   const warming = new Map([...registry.values()].map((u) => [u, warm(u)]));
-  // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
   // What wire() opened, closed in reverse if the start fails before the gateway listens.
   const opened: Array<() => Promise<unknown>> = [];
   try {
@@ -166,6 +165,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions): P
     });
     opened.push(async () => identity.close());
     spend.useIdentity(identity.snapshot);
+    // Grants name servers and access groups, and allow_all_keys is a server's own: access follows the set.
     registry.subscribe(() => identity.setServers(registry.configs()));
     pinning.attach(registry);
     const guardrails = new GuardrailHook(config.guardrails ?? [], alerts, log, pinning.observer);
