@@ -1,5 +1,6 @@
 import type { Caller } from '../caller/keys.js';
 import { isObject, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import type { LazyAbort } from '../mcp/lazy-abort.js';
 import type { CallContext } from '../router/route.js';
 import type { ReplyChannel } from './responder.js';
 
@@ -8,33 +9,6 @@ export type HeadersFor = CallContext['headersFor'];
 
 /** A signal that never aborts, for work nothing can cancel (initialize, client notifications). */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
-
-/**
- * An abort controller made only when something needs it: most calls are never cancelled, so the
- * controller (and its signal's listeners) appear only once a reader asks for the signal or a
- * cancel, close or timeout aborts it. Aborting before anyone read the signal leaves it aborted
- * for a later reader.
- */
-export class LazyAbort {
-  private controller?: AbortController;
-  private reason?: unknown;
-  private aborted = false;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
 
 /**
  * The context one client request carries into its route, for every era and transport: who asks,

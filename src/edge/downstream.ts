@@ -10,7 +10,8 @@ import {
 } from '../mcp/jsonrpc.js';
 import type { RouteSession } from '../router/route.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
-import { callContext, LazyAbort, type HeadersFor } from './call-context.js';
+import { callContext, type HeadersFor } from './call-context.js';
+import { LazyAbort } from '../mcp/lazy-abort.js';
 import { errorReason, toErrorResponse } from './error-catalogue.js';
 import { requestShapeError } from './request-checks.js';
 import { noteUpstreamTime, type RequestLog } from './request-log.js';

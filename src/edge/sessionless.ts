@@ -1,7 +1,8 @@
 import { isObject, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { LATEST_LEGACY_VERSION } from '../mcp/versions.js';
 import { UNKNOWN_CLIENT, type ClientProfile } from '../upstream/lease.js';
-import { callContext, LazyAbort } from './call-context.js';
+import { callContext } from './call-context.js';
+import { LazyAbort } from '../mcp/lazy-abort.js';
 import { errorReason, toErrorResponse } from './error-catalogue.js';
 import type { Inbound, TransportDeps } from './inbound.js';
 import { Exchange } from './mrtr.js';

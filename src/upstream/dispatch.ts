@@ -1,5 +1,5 @@
 import { errors, type Dispatcher } from 'undici';
-import { onCancel, type Cancel } from './exchange-abort.js';
+import { onCancel, type Cancel } from '../mcp/lazy-abort.js';
 
 /**
  * One upstream HTTP exchange on undici's `dispatch` (the v7 controller-style handler), not

@@ -1,7 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Credentials } from './credentials/types.js';
 import { dispatchRequest, type HttpResponse } from './dispatch.js';
-import type { Cancel } from './exchange-abort.js';
+import type { Cancel } from '../mcp/lazy-abort.js';
 import { NO_REDACTION, type Redactor } from './redact.js';
 import type { EventLimit } from './sse-parse.js';
 import { UpstreamError, type TransportHandlers, type TransportLog } from './transport.js';
@@ -33,7 +33,7 @@ export interface RequestSpec {
   headers: Record<string, string>;
   body?: string;
   extraHeaders?: Record<string, string>;
-  /** Ends the exchange early: a caller's AbortSignal, or the session's ExchangeAbort (no EventTarget per request). */
+  /** Ends the exchange early: a caller's AbortSignal, or the session's LazyAbort (no EventTarget per request). */
   signal?: Cancel;
   /** 0 for long-lived event streams. */
   bodyTimeout?: number;

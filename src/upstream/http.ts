@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { headerValue, isOk, NOOP_HANDLERS, UpstreamHttp, type HttpResponse, type HttpUpstreamOptions } from './http-client.js';
-import { signalOf } from './exchange-abort.js';
+import { signalOf } from '../mcp/lazy-abort.js';
 import { deliverJson, readEventStream } from './sse-parse.js';
 import { UpstreamError, type SendOptions, type TransportHandlers, type UpstreamTransport } from './transport.js';
 

@@ -10,7 +10,7 @@ import {
 } from '../mcp/jsonrpc.js';
 import { isSupportedLegacyVersion } from '../mcp/versions.js';
 import type { CallContext, RequestOptions, UpstreamConnection } from './connection.js';
-import { ExchangeAbort } from './exchange-abort.js';
+import { LazyAbort } from '../mcp/lazy-abort.js';
 import { NO_REDACTION, type Redactor } from './redact.js';
 import { UpstreamError, type SendOptions, type UpstreamTransport } from './transport.js';
 
@@ -46,7 +46,7 @@ interface Pending {
    * Ends the request's own HTTP exchange once nobody waits for its answer: a plain object the
    * transport binds its live dispatch's abort to, not an AbortController (no EventTarget per request).
    */
-  exchange: ExchangeAbort;
+  exchange: LazyAbort;
 }
 
 /**
@@ -137,7 +137,7 @@ export class UpstreamSession implements UpstreamConnection {
         timeoutMs,
         onProgress: opts.onProgress,
         onNotification: opts.onNotification,
-        exchange: new ExchangeAbort(),
+        exchange: new LazyAbort(),
       };
       this.pending.set(id, entry);
       this.arm(id, entry);

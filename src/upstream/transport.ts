@@ -1,5 +1,5 @@
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
-import type { Cancel } from './exchange-abort.js';
+import type { Cancel } from '../mcp/lazy-abort.js';
 
 /**
  * One connection to an upstream MCP server, carrying raw JSON-RPC messages both ways.
@@ -17,7 +17,7 @@ export interface TransportHandlers {
 export interface SendOptions {
   /** Headers for this one upstream request (per-request credentials, extra_headers); they win over configured ones. */
   headers?: Record<string, string>;
-  /** Aborts an in-flight HTTP exchange: an AbortSignal, or the session's lighter ExchangeAbort. */
+  /** Aborts an in-flight HTTP exchange: an AbortSignal, or the session's lighter LazyAbort. */
   signal?: Cancel;
   /**
    * HTTP: messages read from this exchange's own response go here instead of the transport's

@@ -1,11 +1,12 @@
 /**
- * How an upstream HTTP exchange is ended early. A session request used to carry an AbortController
- * of its own, and undici added an EventTarget listener to its signal on every dispatch: at c=16
- * that showed as ~5% of a tools/call in CPU profiles, for exchanges that almost never abort.
- * ExchangeAbort is a plain object holding the abort function of the live dispatch; an AbortSignal
- * is made only if something asks for one (a timer in a resumption wait).
+ * An abort made only when something needs it: most requests are never cancelled, so neither an
+ * AbortController nor an EventTarget listener is made per request. A client request's abort (the
+ * edge) and an upstream exchange's (the session) are both one: `bind` routes a later abort to the
+ * live dispatch's abort function, and an AbortSignal is made on first read of `signal` (already
+ * aborted if the abort came first). A session request used to carry an AbortController of its own,
+ * and undici added a listener to its signal on every dispatch: ~5% of a tools/call at c=16.
  */
-export class ExchangeAbort {
+export class LazyAbort {
   aborted = false;
   reason: unknown = undefined;
   /** The live attempts' aborts: usually none or one (a 401 retry or a resumption GET follows the previous one). */
@@ -41,18 +42,18 @@ export class ExchangeAbort {
   }
 }
 
-/** What can end an exchange: a caller's AbortSignal, or a session's ExchangeAbort. Both read `aborted` and `reason`. */
-export type Cancel = AbortSignal | ExchangeAbort;
+/** What can end an exchange: a caller's AbortSignal, or a LazyAbort. Both read `aborted` and `reason`. */
+export type Cancel = AbortSignal | LazyAbort;
 
 /** Calls `fn` when `cancel` fires; returns the undo. Nothing is attached when there is nothing to listen to. */
 export function onCancel(cancel: Cancel | undefined, fn: (reason: unknown) => void): (() => void) | undefined {
   if (!cancel) return undefined;
-  if (cancel instanceof ExchangeAbort) return cancel.bind(fn);
+  if (cancel instanceof LazyAbort) return cancel.bind(fn);
   const listener = (): void => fn(cancel.reason);
   cancel.addEventListener('abort', listener, { once: true });
   return () => cancel.removeEventListener('abort', listener);
 }
 
 export function signalOf(cancel: Cancel | undefined): AbortSignal | undefined {
-  return cancel instanceof ExchangeAbort ? cancel.signal : cancel;
+  return cancel instanceof LazyAbort ? cancel.signal : cancel;
 }
