@@ -87,6 +87,19 @@ export async function driver(gw: TestGateway, era: Era, key: string, server = 'a
   };
 }
 
+/** Drivers a suite opens as it goes, closed together when it ends. */
+export function driverPool(): { open: (...args: Parameters<typeof driver>) => Promise<Driver>; closeAll: () => Promise<void> } {
+  const drivers: Driver[] = [];
+  return {
+    async open(...args) {
+      const d = await driver(...args);
+      drivers.push(d);
+      return d;
+    },
+    closeAll: async () => void (await Promise.all(drivers.map((d) => d.close()))),
+  };
+}
+
 const PV = 'io.modelcontextprotocol/protocolVersion';
 const CAPS = 'io.modelcontextprotocol/clientCapabilities';
 

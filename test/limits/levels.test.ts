@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startCatalogServer, stopAll, tool, type CatalogServer } from '../fixtures/catalog-servers.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from '../helpers/gateway.js';
 import { until } from '../helpers/within.js';
-import { anotherKey, driver, ERAS, keyWithLimits, LEVELS, type Driver, type Outcome } from './drive.js';
+import { anotherKey, driverPool, ERAS, keyWithLimits, LEVELS, type Outcome } from './drive.js';
 
 /** Each rate limit kind, with the call that uses up its limit of 1, the call it refuses, and what the refusal says. */
 const KINDS = [
@@ -42,12 +42,7 @@ describe('rate limits: each kind at each level, over both eras and the aggregate
   let alpha: CatalogServer;
   let beta: CatalogServer;
   let gw: TestGateway;
-  const drivers: Driver[] = [];
-  const open = async (...args: Parameters<typeof driver>) => {
-    const d = await driver(...args);
-    drivers.push(d);
-    return d;
-  };
+  const { open, closeAll } = driverPool();
 
   before(async () => {
     alpha = await startCatalogServer({ name: 'alpha', tools: [tool('t1'), tool('t2')] });
@@ -56,7 +51,7 @@ describe('rate limits: each kind at each level, over both eras and the aggregate
   });
   after(
     async () => {
-      await Promise.all(drivers.map((d) => d.close()));
+      await closeAll();
       await gw?.close();
       await stopAll([alpha, beta]);
     },

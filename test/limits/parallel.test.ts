@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startScriptedUpstream, type ScriptedUpstream } from '../fixtures/scripted-upstream.js';
 import { rawPost, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { until } from '../helpers/within.js';
-import { anotherKey, driver, ERAS, keyWithLimits, LEVELS, type Driver } from './drive.js';
+import { anotherKey, driverPool, ERAS, keyWithLimits, LEVELS } from './drive.js';
 
 /**
  * max_parallel_requests: calls in flight, held by the scripted upstream's `wait` (it answers only
@@ -13,12 +13,7 @@ import { anotherKey, driver, ERAS, keyWithLimits, LEVELS, type Driver } from './
 describe('max_parallel_requests: in-flight tools/calls per level', { timeout: 120_000 }, () => {
   let up: ScriptedUpstream;
   let gw: TestGateway;
-  const drivers: Driver[] = [];
-  const open = async (...args: Parameters<typeof driver>) => {
-    const d = await driver(...args);
-    drivers.push(d);
-    return d;
-  };
+  const { open, closeAll } = driverPool();
 
   before(async () => {
     up = await startScriptedUpstream();
@@ -27,7 +22,7 @@ describe('max_parallel_requests: in-flight tools/calls per level', { timeout: 12
   });
   after(
     async () => {
-      await Promise.all(drivers.map((d) => d.close()));
+      await closeAll();
       await gw?.close();
       await up.stop();
     },
