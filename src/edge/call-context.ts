@@ -1,14 +1,13 @@
 import type { Caller } from '../caller/keys.js';
 import { isObject, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import type { LazyAbort } from '../mcp/lazy-abort.js';
+import { NEVER_ABORTED, type LazyAbort } from '../mcp/lazy-abort.js';
 import type { CallContext } from '../router/route.js';
 import type { ReplyChannel } from './responder.js';
 
 /** Per-request upstream headers for one server (x-mcp-{server}-*, extra_headers). */
 export type HeadersFor = CallContext['headersFor'];
 
-/** A signal that never aborts, for work nothing can cancel (initialize, client notifications). */
-export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+export { NEVER_ABORTED };
 
 /**
  * The context one client request carries into its route, for every era and transport: who asks,
@@ -30,14 +29,5 @@ export function callContext(
       : (p: Record<string, unknown>) =>
           void reply.related({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken: token } });
   const relay = reply?.relay;
-  if (!abort) return { caller, signal: NEVER_ABORTED, headersFor, onProgress, relay };
-  return {
-    caller,
-    headersFor,
-    onProgress,
-    relay,
-    get signal() {
-      return abort.signal;
-    },
-  };
+  return { caller, signal: abort ?? NEVER_ABORTED, headersFor, onProgress, relay };
 }

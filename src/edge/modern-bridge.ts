@@ -1,4 +1,5 @@
 import { META } from '../mcp/modern.js';
+import { LazyAbort } from '../mcp/lazy-abort.js';
 import type { RouteSession } from '../router/route.js';
 import { finishError, forwardParams, nameOf, SERVER_INFO, stamp, type ModernRequest } from './modern-reply.js';
 import { Exchange } from './mrtr.js';
@@ -38,17 +39,18 @@ export async function bridgeCall({ inb, deps, msg, profile, ctx, reply }: Modern
       exchange = new Exchange(capabilities);
       const route: RouteSession = deps.router.open(inb.scope, profile, exchange);
       // An exchange abandoned after its expiry cancels the upstream call too (notifications/cancelled).
-      const ex = exchange;
-      let signal: AbortSignal | undefined;
+      // Either ends it, as does the client's cancel; for a call neither ends, nothing is made but two
+      // array entries (both die with the call).
+      const signal = new LazyAbort();
+      signal.follow(ctx.signal);
+      signal.follow(exchange.signal);
       // No stream relay: what a 2025 upstream streams (its requests to the client) becomes input_required
       // here, a complete answer; a stateless client has no session to resume a stream on anyway.
       call = route.request(msg.method, params, {
         caller: ctx.caller,
         headersFor: ctx.headersFor,
         onProgress: ctx.onProgress,
-        get signal() {
-          return (signal ??= AbortSignal.any([ctx.signal, ex.signal]));
-        },
+        signal,
       });
       close = () => void route.close();
     }

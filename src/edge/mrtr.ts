@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, McpError, isObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { INPUT_CAPABILITY as CAPABILITY } from '../mcp/input-requests.js';
+import { LazyAbort, type Cancel } from '../mcp/lazy-abort.js';
 import type { TokenKeys } from '../mcp/sealed.js';
 import { StateTokens } from '../mcp/state-token.js';
 import type { ClientSink } from '../upstream/lease.js';
@@ -29,7 +30,7 @@ export class Exchange implements ClientSink {
   private nextKey = 1;
   private waiter?: () => void;
   private expiry?: NodeJS.Timeout;
-  private readonly abandoned = new AbortController();
+  private readonly abandoned = new LazyAbort();
 
   constructor(private capabilities: Result) {}
 
@@ -37,8 +38,8 @@ export class Exchange implements ClientSink {
    * Aborted once the client has abandoned the exchange: the upstream call it started must then be
    * cancelled (`notifications/cancelled`), or it would hold its pooled upstream session forever.
    */
-  get signal(): AbortSignal {
-    return this.abandoned.signal;
+  get signal(): Cancel {
+    return this.abandoned;
   }
 
   notify(_msg: JsonRpcNotification): void {
@@ -99,7 +100,7 @@ export class Exchange implements ClientSink {
     }
     this.pending.clear();
     this.waiter = undefined;
-    if (!this.abandoned.signal.aborted) setImmediate(() => this.abandoned.abort(reason));
+    if (!this.abandoned.aborted) setImmediate(() => this.abandoned.abort(reason));
   }
 
   armExpiry(onExpire: () => void, ms: number): void {

@@ -32,6 +32,18 @@ export class LazyAbort {
     };
   }
 
+  /**
+   * Aborts this one too when `parent` aborts (a call's own cancel that the client's cancel also
+   * ends); returns the undo, to call once this one's work is over so a long-lived parent keeps no hold.
+   */
+  follow(parent: Cancel): () => void {
+    if (parent.aborted) {
+      this.abort(parent.reason);
+      return noop;
+    }
+    return onCancel(parent, (reason) => this.abort(reason));
+  }
+
   /** An AbortSignal tied to this exchange, for APIs that take nothing else; made on first use. */
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -42,18 +54,31 @@ export class LazyAbort {
   }
 }
 
+const noop = (): void => {};
+
+/** A cancel that never fires, for work nothing can cancel (initialize, client notifications): it holds no listener. */
+class NeverAborted extends LazyAbort {
+  override abort(): void {}
+  override bind(): () => void {
+    return noop;
+  }
+}
+export const NEVER_ABORTED: LazyAbort = new NeverAborted();
+
 /** What can end an exchange: a caller's AbortSignal, or a LazyAbort. Both read `aborted` and `reason`. */
 export type Cancel = AbortSignal | LazyAbort;
 
 /** Calls `fn` when `cancel` fires; returns the undo. Nothing is attached when there is nothing to listen to. */
-export function onCancel(cancel: Cancel | undefined, fn: (reason: unknown) => void): (() => void) | undefined {
-  if (!cancel) return undefined;
+export function onCancel(cancel: Cancel, fn: (reason: unknown) => void): () => void {
   if (cancel instanceof LazyAbort) return cancel.bind(fn);
   const listener = (): void => fn(cancel.reason);
   cancel.addEventListener('abort', listener, { once: true });
   return () => cancel.removeEventListener('abort', listener);
 }
 
+/** An AbortSignal for `cancel`, for APIs that take nothing else (a LazyAbort makes its controller now). */
+export function signalOf(cancel: Cancel): AbortSignal;
+export function signalOf(cancel: Cancel | undefined): AbortSignal | undefined;
 export function signalOf(cancel: Cancel | undefined): AbortSignal | undefined {
   return cancel instanceof LazyAbort ? cancel.signal : cancel;
 }

@@ -1,4 +1,5 @@
 import type { Caller } from '../caller/caller.js';
+import type { Cancel } from '../mcp/lazy-abort.js';
 import type { TargetKind } from '../mcp/target.js';
 
 type Result = Record<string, unknown>;
@@ -15,8 +16,8 @@ export interface ToolCall {
   arguments?: Record<string, unknown>;
   /** The client asked for a task (2025-11-25 `params.task`): the result comes later, through tasks/result. */
   asTask?: boolean;
-  /** Aborted when the client cancels or goes away. */
-  signal: AbortSignal;
+  /** Fires when the client cancels or goes away. */
+  signal: Cancel;
   /**
    * What the stages learned about this call, for the recorder (set by the recorder, shared by the
    * copies hooks make with `{...call}`: a symbol-keyed property survives the spread).

@@ -1,6 +1,7 @@
 import type { Caller } from '../caller/keys.js';
 import { ErrorCode, McpError, isObject } from '../mcp/jsonrpc.js';
 import type { TargetKind } from '../mcp/target.js';
+import type { Cancel } from '../mcp/lazy-abort.js';
 import { removedServer, type ServerSource } from '../registry/registry.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
 import type { Lease, Upstream } from '../upstream/upstream.js';
@@ -143,7 +144,7 @@ export class PassthroughSession implements RouteSession {
   private callTool(
     params: Result & { name: string },
     ctx: CallContext,
-    forward: (p: Result, signal: AbortSignal) => Promise<Result>,
+    forward: (p: Result, signal: Cancel) => Promise<Result>,
   ): Promise<Result> {
     const called = params.name;
     const own = this.deps.policy.naming(this.server);

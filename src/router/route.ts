@@ -1,5 +1,6 @@
 import type { Caller } from '../caller/keys.js';
 import type { McpError } from '../mcp/jsonrpc.js';
+import type { Cancel } from '../mcp/lazy-abort.js';
 import type { Target, TargetKind } from '../mcp/target.js';
 import type { Forward, ToolCall } from '../policy/hooks.js';
 import type { ClientProfile, ClientSink } from '../upstream/lease.js';
@@ -10,8 +11,11 @@ type Result = Record<string, unknown>;
 /** What one downstream request carries into the router. */
 export interface CallContext {
   caller: Caller;
-  /** Aborted when the client cancels (notifications/cancelled) or goes away. */
-  signal: AbortSignal;
+  /**
+   * Fires when the client cancels (notifications/cancelled) or goes away. Usually a LazyAbort: most
+   * calls are never cancelled, so no AbortController or listener is made for them.
+   */
+  signal: Cancel;
   /** Progress from upstream, already stripped of its token; the edge adds the client's own. */
   onProgress?: (params: Result) => void;
   /** Per-request headers for one upstream server (x-mcp-{server}-*, extra_headers). */

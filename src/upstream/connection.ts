@@ -1,4 +1,5 @@
 import type { JsonRpcNotification, JsonRpcRequest } from '../mcp/jsonrpc.js';
+import type { Cancel } from '../mcp/lazy-abort.js';
 import type { StateTokens } from '../mcp/state-token.js';
 import type { ClientSink } from './profile.js';
 import type { StreamRelay } from './transport.js';
@@ -6,7 +7,7 @@ import type { StreamRelay } from './transport.js';
 type Result = Record<string, unknown>;
 
 export interface RequestOptions {
-  signal?: AbortSignal;
+  signal?: Cancel;
   timeoutMs?: number;
   /** Per-request headers for HTTP upstreams (x-mcp-{server}-* credentials, extra_headers). */
   headers?: Record<string, string>;

@@ -72,7 +72,7 @@ class Exchange implements Dispatcher.DispatchHandler, ResponseBody {
   constructor(resolve: (res: HttpResponse) => void, reject: (err: unknown) => void, cancel?: Cancel) {
     this.start = { resolve, reject };
     if (cancel?.aborted) this.early = abortReason(cancel.reason);
-    else this.unbind = onCancel(cancel, (reason) => this.cancel(abortReason(reason)));
+    else if (cancel) this.unbind = onCancel(cancel, (reason) => this.cancel(abortReason(reason)));
   }
 
   get destroyed(): boolean {

@@ -10,7 +10,7 @@ import {
 } from '../mcp/jsonrpc.js';
 import { isSupportedLegacyVersion } from '../mcp/versions.js';
 import type { CallContext, RequestOptions, UpstreamConnection } from './connection.js';
-import { LazyAbort } from '../mcp/lazy-abort.js';
+import { LazyAbort, onCancel } from '../mcp/lazy-abort.js';
 import { NO_REDACTION, type Redactor } from './redact.js';
 import { UpstreamError, type SendOptions, type UpstreamTransport } from './transport.js';
 
@@ -141,12 +141,10 @@ export class UpstreamSession implements UpstreamConnection {
       };
       this.pending.set(id, entry);
       this.arm(id, entry);
-      const signal = opts.signal;
-      if (signal) {
-        if (signal.aborted) return this.cancel(id, signal.reason);
-        const onAbort = () => this.cancel(id, signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        const done = () => signal.removeEventListener('abort', onAbort);
+      const cancel = opts.signal;
+      if (cancel) {
+        if (cancel.aborted) return this.cancel(id, cancel.reason);
+        const done = onCancel(cancel, (reason) => this.cancel(id, reason));
         entry.resolve = (r) => (done(), resolve(r));
         entry.reject = (e) => (done(), reject(e));
       }

@@ -1,9 +1,11 @@
+import { LazyAbort, type Cancel } from '../../mcp/lazy-abort.js';
 import type { Forward, ToolCall } from '../hooks.js';
 import type { Guardrail } from './guardrail.js';
 import type { Verdict } from './verdict.js';
 
 type Result = Record<string, unknown>;
 type Checked = { g: Guardrail; v: Verdict };
+type Outcome = { result: Result } | { blocked: { g: Guardrail; reason: string } };
 
 /**
  * `during_mcp_call`: the upstream call and the checks start together. A block that comes first aborts
@@ -11,13 +13,18 @@ type Checked = { g: Guardrail; v: Verdict };
  * until every check passed, so a blocked call's content never reaches the client. A `mask` verdict
  * cannot apply to arguments already sent and counts as allow.
  */
-export async function runDuring(
-  c: ToolCall,
-  next: Forward,
-  checks: (signal: AbortSignal) => Promise<Checked>[],
-): Promise<{ result: Result } | { blocked: { g: Guardrail; reason: string } }> {
-  const cancel = new AbortController();
-  const signal = AbortSignal.any([c.signal, cancel.signal]);
+export async function runDuring(c: ToolCall, next: Forward, checks: (signal: Cancel) => Promise<Checked>[]): Promise<Outcome> {
+  const signal = new LazyAbort();
+  // The client's cancel ends this call too; unfollowed once settled, so a long-lived signal keeps no hold.
+  const unfollow = signal.follow(c.signal);
+  try {
+    return await race(c, next, checks, signal);
+  } finally {
+    unfollow();
+  }
+}
+
+async function race(c: ToolCall, next: Forward, checks: (signal: Cancel) => Promise<Checked>[], signal: LazyAbort): Promise<Outcome> {
   const upstream = next({ ...c, signal }).then(
     (result) => ({ result }),
     (error: unknown) => ({ error }),
@@ -35,7 +42,7 @@ export async function runDuring(
   const first = await Promise.race([firstBlock.then((b) => ({ b })), upstream]);
   const block = 'b' in first ? first.b : await firstBlock;
   if (block) {
-    cancel.abort(new Error(`blocked by guardrail ${block.g.name}`));
+    signal.abort(new Error(`blocked by guardrail ${block.g.name}`));
     return { blocked: block };
   }
   const done = 'b' in first ? await upstream : first;

@@ -1,4 +1,5 @@
 import type { GuardrailConfig, GuardrailMode } from '../../config/types.js';
+import { signalOf, type Cancel } from '../../mcp/lazy-abort.js';
 import { compileRule, type CompiledRule } from './detectors/rules.js';
 import { scan, scanResult, scanTool, type ScanOutcome } from './scan.js';
 import { askWebhook, type WebhookRequest } from './webhook.js';
@@ -13,7 +14,7 @@ export interface CheckContext {
   tool: string;
   keyAlias?: string;
   teamId?: string;
-  signal: AbortSignal;
+  signal: Cancel;
 }
 
 /** One configured guardrail, ready to run: built-in rules (synchronous) or a webhook. */
@@ -57,7 +58,7 @@ export class Guardrail {
         ...(ctx.teamId ? { team_id: ctx.teamId } : {}),
         data: value,
       };
-      return askWebhook(this.config.webhook, body, ctx.signal, (why) => this.warn(this.name, why));
+      return askWebhook(this.config.webhook, body, signalOf(ctx.signal), (why) => this.warn(this.name, why));
     }
     return this.checkNow(subject, value);
   }

@@ -3,6 +3,7 @@ import { McpError } from '../../mcp/jsonrpc.js';
 import type { Caller } from '../../caller/caller.js';
 import type { GuardrailConfig, GuardrailMode } from '../../config/types.js';
 import type { TargetKind } from '../../mcp/target.js';
+import type { Cancel } from '../../mcp/lazy-abort.js';
 import type { Forward, PolicyHook, ToolCall } from '../hooks.js';
 import { actorOf, type Alerts } from './alerts.js';
 import { guardrailBlock } from './block.js';
@@ -178,7 +179,7 @@ export class GuardrailHook implements PolicyHook {
     try {
       if (during.length === 0) result = await next(c);
       else {
-        const checks = (signal: AbortSignal) =>
+        const checks = (signal: Cancel) =>
           during.map((g) => g.check('tool_arguments', c.arguments, { ...ctx('during_mcp_call', c), signal }).then((v) => ({ g, v })));
         const out = await runDuring(c, next, checks);
         if ('blocked' in out) return this.blocked(out.blocked.g, out.blocked.reason, 'during_mcp_call', c);

@@ -1,5 +1,6 @@
 import type { Caller, CallerIdentity } from '../../caller/caller.js';
 import type { LevelLimits } from '../../caller/identity.js';
+import { onCancel } from '../../mcp/lazy-abort.js';
 import type { Forward, PolicyHook, ToolCall } from '../hooks.js';
 import { CountersUnavailable, type Admission, type CounterSpec, type Counters } from './counters.js';
 import type { CurrentCaller } from './current-caller.js';
@@ -136,10 +137,9 @@ export class LimitsHook implements PolicyHook {
     if (!checks.parallel) return forward(next, call);
     // An in-flight slot frees when the call settles, or as soon as the client cancels or goes away.
     const release = admission.release;
-    const signal = call.signal;
-    signal.addEventListener('abort', release, { once: true });
+    const undo = onCancel(call.signal, release);
     const settled = () => {
-      signal.removeEventListener('abort', release);
+      undo();
       release();
     };
     return forward(next, call).finally(settled);
