@@ -19,11 +19,23 @@ export class LazyAbort {
     this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
     const targets = this.targets;
     this.targets = undefined;
-    if (targets) for (const target of targets) target(this.reason);
+    // One target that throws must not keep the others (the upstream cancel, a limiter's slot) from hearing it.
+    let failure: { err: unknown } | undefined;
+    for (const target of targets ?? []) {
+      try {
+        target(this.reason);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
     this.controller?.abort(this.reason);
+    if (failure) throw failure.err;
   }
 
-  /** Routes a later abort to `target`; returns the undo, called once the attempt is over. */
+  /**
+   * Routes a later abort to `target`; returns the undo, called once the attempt is over. An abort that
+   * already happened is not replayed: callers check `aborted` first, or use `onCancel`, which does.
+   */
   bind(target: (reason: unknown) => void): () => void {
     (this.targets ??= []).push(target);
     return () => {
@@ -37,10 +49,6 @@ export class LazyAbort {
    * ends); returns the undo, to call once this one's work is over so a long-lived parent keeps no hold.
    */
   follow(parent: Cancel): () => void {
-    if (parent.aborted) {
-      this.abort(parent.reason);
-      return noop;
-    }
     return onCancel(parent, (reason) => this.abort(reason));
   }
 
@@ -62,14 +70,21 @@ class NeverAborted extends LazyAbort {
   override bind(): () => void {
     return noop;
   }
+  override follow(): () => void {
+    return noop;
+  }
 }
 export const NEVER_ABORTED: LazyAbort = new NeverAborted();
 
 /** What can end an exchange: a caller's AbortSignal, or a LazyAbort. Both read `aborted` and `reason`. */
 export type Cancel = AbortSignal | LazyAbort;
 
-/** Calls `fn` when `cancel` fires; returns the undo. Nothing is attached when there is nothing to listen to. */
+/** Calls `fn` when `cancel` fires, at once if it already has; returns the undo. */
 export function onCancel(cancel: Cancel, fn: (reason: unknown) => void): () => void {
+  if (cancel.aborted) {
+    fn(cancel.reason);
+    return noop;
+  }
   if (cancel instanceof LazyAbort) return cancel.bind(fn);
   const listener = (): void => fn(cancel.reason);
   cancel.addEventListener('abort', listener, { once: true });

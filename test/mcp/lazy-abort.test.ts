@@ -77,10 +77,38 @@ describe('LazyAbort', () => {
     assert.deepEqual(heard, ['y']);
   });
 
+  it('onCancel on a cancel that already fired calls back at once and holds nothing', () => {
+    const heard: unknown[] = [];
+    const a = new LazyAbort();
+    a.abort('early');
+    onCancel(a, (r) => heard.push(r));
+    const ac = new AbortController();
+    ac.abort('early too');
+    onCancel(ac.signal, (r) => heard.push(r));
+    assert.deepEqual(heard, ['early', 'early too']);
+    assert.equal((a as unknown as { targets?: unknown[] }).targets, undefined);
+  });
+
+  it('a target that throws keeps neither the other targets nor the signal from hearing the abort', () => {
+    const a = new LazyAbort();
+    const signal = a.signal;
+    const heard: unknown[] = [];
+    a.bind(() => {
+      throw new Error('broken target');
+    });
+    a.bind((r) => heard.push(r));
+    assert.throws(() => a.abort('gone'), /broken target/);
+    assert.deepEqual(heard, ['gone']);
+    assert.equal(signal.aborted, true);
+  });
+
   it('NEVER_ABORTED cannot be aborted and holds no target (it is shared by every uncancellable request)', () => {
     const heard: unknown[] = [];
     NEVER_ABORTED.bind((r) => heard.push(r));
     new LazyAbort().follow(NEVER_ABORTED);
+    const parent = new LazyAbort();
+    NEVER_ABORTED.follow(parent);
+    assert.equal((parent as unknown as { targets?: unknown[] }).targets, undefined);
     NEVER_ABORTED.abort('someone tried');
     assert.equal(NEVER_ABORTED.aborted, false);
     assert.equal(NEVER_ABORTED.signal.aborted, false);
