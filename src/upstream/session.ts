@@ -143,7 +143,8 @@ export class UpstreamSession implements UpstreamConnection {
       this.arm(id, entry);
       const cancel = opts.signal;
       if (cancel) {
-        if (cancel.aborted) return this.cancel(id, cancel.reason);
+        // Cancelled before it was sent: the upstream never hears of it, so no notifications/cancelled either.
+        if (cancel.aborted) return this.abandon(id, cancelled(cancel.reason));
         const done = onCancel(cancel, (reason) => this.cancel(id, reason));
         entry.resolve = (r) => (done(), resolve(r));
         entry.reject = (e) => (done(), reject(e));
@@ -192,11 +193,8 @@ export class UpstreamSession implements UpstreamConnection {
 
   private cancel(id: number, reason: unknown): void {
     if (!this.pending.has(id)) return;
-    this.sendCancel(id, typeof reason === 'string' ? reason : 'cancelled by client');
-    this.abandon(
-      id,
-      new McpError(ErrorCode.RequestTimeout, `request cancelled: ${typeof reason === 'string' ? reason : 'cancelled by client'}`),
-    );
+    this.sendCancel(id, reasonText(reason));
+    this.abandon(id, cancelled(reason));
   }
 
   private sendCancel(id: number, reason: string): void {
@@ -293,3 +291,6 @@ export class UpstreamSession implements UpstreamConnection {
     for (const id of [...this.pending.keys()]) this.abandon(id, err);
   }
 }
+
+const reasonText = (reason: unknown): string => (typeof reason === 'string' ? reason : 'cancelled by client');
+const cancelled = (reason: unknown): McpError => new McpError(ErrorCode.RequestTimeout, `request cancelled: ${reasonText(reason)}`);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
 import { NO_CREDENTIALS } from '../../src/upstream/credentials/types.js';
+import { LazyAbort } from '../../src/mcp/lazy-abort.js';
 import { dispatchRequest } from '../../src/upstream/dispatch.js';
 import { StreamableHttpTransport } from '../../src/upstream/http.js';
 import { UpstreamSession } from '../../src/upstream/session.js';
@@ -19,8 +20,10 @@ import { until } from '../helpers/within.js';
 type Handler = (msg: { id?: number; method?: string }, req: IncomingMessage, res: ServerResponse) => void;
 
 /** A 2025-03-26 upstream whose tools/call answer is up to each test. */
-async function upstream(onCall: Handler): Promise<{ url: string; closed: string[]; server: Server }> {
+async function upstream(onCall: Handler): Promise<{ url: string; closed: string[]; posted: string[]; server: Server }> {
   const closed: string[] = [];
+  /** The method of every message posted, notifications too. */
+  const posted: string[] = [];
   const server = createServer((req, res) => {
     if (req.method === 'GET') return void res.writeHead(405).end();
     if (req.method === 'DELETE') return void res.writeHead(200).end();
@@ -28,6 +31,7 @@ async function upstream(onCall: Handler): Promise<{ url: string; closed: string[
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       const msg = JSON.parse(raw) as { id?: number; method?: string; params?: Record<string, unknown> };
+      posted.push(msg.method ?? '?');
       if (msg.method === 'initialize') {
         res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' });
         return void res.end(
@@ -47,7 +51,7 @@ async function upstream(onCall: Handler): Promise<{ url: string; closed: string[
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, closed, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, closed, posted, server };
 }
 
 async function session(url: string, timeoutMs = 10_000): Promise<UpstreamSession> {
@@ -125,6 +129,20 @@ describe('upstream exchanges on dispatch', () => {
     await s.close();
     await rejected;
     await until(() => up.closed.includes('tools/call'), 'the upstream to see the exchange end', { ms: 3_000 });
+  });
+
+  test('a request cancelled before it is sent reaches the upstream neither as a call nor as a cancel', async () => {
+    const s = await session(up.url);
+    up.posted.length = 0;
+    const cancel = new LazyAbort();
+    cancel.abort('client went away');
+    await assert.rejects(s.request('tools/call', { name: 'never' }, { signal: cancel }), /request cancelled: client went away/);
+    assert.equal(s.inFlight, 0);
+    // A notification sent after it arrives after anything the request would have sent.
+    await s.notify('notifications/roots/list_changed');
+    await until(() => up.posted.includes('notifications/roots/list_changed'), 'the marker notification');
+    assert.deepEqual(up.posted, ['notifications/roots/list_changed']);
+    await s.close();
   });
 });
 
