@@ -38,9 +38,8 @@ export async function bridgeCall({ inb, deps, msg, profile, ctx, reply }: Modern
     } else {
       exchange = new Exchange(capabilities);
       const route: RouteSession = deps.router.open(inb.scope, profile, exchange);
-      // An exchange abandoned after its expiry cancels the upstream call too (notifications/cancelled).
-      // Either ends it, as does the client's cancel; for a call neither ends, nothing is made but two
-      // array entries (both die with the call).
+      // The client's cancel ends the upstream call (notifications/cancelled), and so does the exchange's
+      // abandonment after its expiry. Following both costs two array entries; both cancels die with the call.
       const signal = new LazyAbort();
       signal.follow(ctx.signal);
       signal.follow(exchange.signal);
