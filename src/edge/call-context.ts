@@ -7,8 +7,6 @@ import type { ReplyChannel } from './responder.js';
 /** Per-request upstream headers for one server (x-mcp-{server}-*, extra_headers). */
 export type HeadersFor = CallContext['headersFor'];
 
-export { NEVER_ABORTED };
-
 /**
  * The context one client request carries into its route, for every era and transport: who asks,
  * what cancels it, the per-request upstream headers, and the progress relay (upstream progress,

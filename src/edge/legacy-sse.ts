@@ -12,7 +12,7 @@ import {
 import { DEFAULT_NEGOTIATED_VERSION, negotiateVersion, versionAllowsBatch } from '../mcp/versions.js';
 import { scopeKey, type RouteScope } from '../router/route.js';
 import { profileFromInitialize, UNKNOWN_CLIENT } from '../upstream/lease.js';
-import { NEVER_ABORTED } from './call-context.js';
+import { NEVER_ABORTED } from '../mcp/lazy-abort.js';
 import { DownstreamSession } from './downstream.js';
 import { refuse, toErrorResponse } from './error-catalogue.js';
 import type { HeadersFor } from './call-context.js';

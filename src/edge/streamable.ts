@@ -16,7 +16,7 @@ import {
 } from '../mcp/versions.js';
 import { scopeKey } from '../router/route.js';
 import { profileFromInitialize } from '../upstream/lease.js';
-import { NEVER_ABORTED } from './call-context.js';
+import { NEVER_ABORTED } from '../mcp/lazy-abort.js';
 import { DownstreamSession } from './downstream.js';
 import { refuse, toErrorResponse } from './error-catalogue.js';
 import { headerValue, sendJson } from './http-util.js';

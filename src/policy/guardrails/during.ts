@@ -18,34 +18,30 @@ export async function runDuring(c: ToolCall, next: Forward, checks: (signal: Can
   // The client's cancel ends this call too; unfollowed once settled, so a long-lived signal keeps no hold.
   const unfollow = signal.follow(c.signal);
   try {
-    return await race(c, next, checks, signal);
+    const upstream = next({ ...c, signal }).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    const pending = checks(signal);
+    const firstBlock = new Promise<{ g: Guardrail; reason: string } | undefined>((resolve) => {
+      let left = pending.length;
+      for (const p of pending) {
+        void p.then(({ g, v }) => {
+          if (v.action === 'block') resolve({ g, reason: v.reason });
+          else if (--left === 0) resolve(undefined);
+        });
+      }
+    });
+    const first = await Promise.race([firstBlock.then((b) => ({ b })), upstream]);
+    const block = 'b' in first ? first.b : await firstBlock;
+    if (block) {
+      signal.abort(new Error(`blocked by guardrail ${block.g.name}`));
+      return { blocked: block };
+    }
+    const done = 'b' in first ? await upstream : first;
+    if ('error' in done) throw done.error;
+    return { result: done.result };
   } finally {
     unfollow();
   }
-}
-
-async function race(c: ToolCall, next: Forward, checks: (signal: Cancel) => Promise<Checked>[], signal: LazyAbort): Promise<Outcome> {
-  const upstream = next({ ...c, signal }).then(
-    (result) => ({ result }),
-    (error: unknown) => ({ error }),
-  );
-  const pending = checks(signal);
-  const firstBlock = new Promise<{ g: Guardrail; reason: string } | undefined>((resolve) => {
-    let left = pending.length;
-    for (const p of pending) {
-      void p.then(({ g, v }) => {
-        if (v.action === 'block') resolve({ g, reason: v.reason });
-        else if (--left === 0) resolve(undefined);
-      });
-    }
-  });
-  const first = await Promise.race([firstBlock.then((b) => ({ b })), upstream]);
-  const block = 'b' in first ? first.b : await firstBlock;
-  if (block) {
-    signal.abort(new Error(`blocked by guardrail ${block.g.name}`));
-    return { blocked: block };
-  }
-  const done = 'b' in first ? await upstream : first;
-  if ('error' in done) throw done.error;
-  return { result: done.result };
 }
